@@ -1,0 +1,136 @@
+package io.userstream.adapters.postgres;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.userstream.domain.user.Email;
+import io.userstream.domain.user.PasswordHash;
+import io.userstream.domain.user.Profile;
+import io.userstream.domain.user.UserEvent;
+import io.userstream.domain.user.UserEvent.EmailChanged;
+import io.userstream.domain.user.UserEvent.PasswordChanged;
+import io.userstream.domain.user.UserEvent.ProfileUpdated;
+import io.userstream.domain.user.UserEvent.UserActivated;
+import io.userstream.domain.user.UserEvent.UserCreated;
+import io.userstream.domain.user.UserEvent.UserDeactivated;
+import io.userstream.domain.user.UserEvent.UserDeleted;
+import io.userstream.domain.user.UserId;
+import io.userstream.domain.user.Username;
+
+import java.time.Instant;
+
+/**
+ * Maps domain events to stored rows and back, by hand, so the domain carries no JSON annotations
+ * and the stored shape is a deliberate contract.
+ *
+ * <p>Payload shape: {@code {"data": {...}, "personal": {...}}}. Personal data (e-mail addresses,
+ * names, avatar URL) lives only under {@code personal}, so it can later be encrypted with a per-user
+ * key and shredded by deleting the key, without rewriting any event. The user id and the time of
+ * the event are columns ({@code stream_id}, {@code occurred_at}), not payload.
+ */
+final class UserEventCodec {
+
+    /** Stream type recorded for every user stream. */
+    static final String STREAM_TYPE = "user";
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** A row's event-specific columns. */
+    record Encoded(String eventType, int schemaVersion, String payload) {
+    }
+
+    Encoded encode(UserEvent event) {
+        ObjectNode data = json.createObjectNode();
+        ObjectNode personal = json.createObjectNode();
+        String type = switch (event) {
+            case UserCreated created -> {
+                data.put("username", created.username().value());
+                data.put("password_hash", created.passwordHash().encoded());
+                personal.put("email", created.email().value());
+                putProfile(personal, created.profile());
+                yield "UserCreated";
+            }
+            case EmailChanged changed -> {
+                personal.put("old_email", changed.oldEmail().value());
+                personal.put("new_email", changed.newEmail().value());
+                yield "EmailChanged";
+            }
+            case PasswordChanged changed -> {
+                data.put("password_hash", changed.passwordHash().encoded());
+                yield "PasswordChanged";
+            }
+            case ProfileUpdated updated -> {
+                putProfile(personal, updated.profile());
+                yield "ProfileUpdated";
+            }
+            case UserActivated activated -> "UserActivated";
+            case UserDeactivated deactivated -> "UserDeactivated";
+            case UserDeleted deleted -> "UserDeleted";
+        };
+        ObjectNode payload = json.createObjectNode();
+        payload.set("data", data);
+        payload.set("personal", personal);
+        return new Encoded(type, 1, write(payload));
+    }
+
+    UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt) {
+        if (schemaVersion != 1) {
+            throw new IllegalStateException("unknown schema version " + schemaVersion + " of " + eventType);
+        }
+        JsonNode payload = read(payloadJson);
+        JsonNode data = payload.path("data");
+        JsonNode personal = payload.path("personal");
+        return switch (eventType) {
+            case "UserCreated" -> new UserCreated(userId, new Email(text(personal, "email")),
+                    new Username(text(data, "username")), new PasswordHash(text(data, "password_hash")),
+                    profile(personal), occurredAt);
+            case "EmailChanged" -> new EmailChanged(userId, new Email(text(personal, "old_email")),
+                    new Email(text(personal, "new_email")), occurredAt);
+            case "PasswordChanged" -> new PasswordChanged(userId, new PasswordHash(text(data, "password_hash")), occurredAt);
+            case "ProfileUpdated" -> new ProfileUpdated(userId, profile(personal), occurredAt);
+            case "UserActivated" -> new UserActivated(userId, occurredAt);
+            case "UserDeactivated" -> new UserDeactivated(userId, occurredAt);
+            case "UserDeleted" -> new UserDeleted(userId, occurredAt);
+            default -> throw new IllegalStateException("unknown event type " + eventType);
+        };
+    }
+
+    private static void putProfile(ObjectNode personal, Profile profile) {
+        personal.put("first_name", profile.firstName());
+        personal.put("last_name", profile.lastName());
+        personal.put("avatar_url", profile.avatarUrl());
+    }
+
+    private static Profile profile(JsonNode personal) {
+        return new Profile(text(personal, "first_name"), text(personal, "last_name"), text(personal, "avatar_url"));
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || !value.isTextual()) {
+            throw new IllegalStateException("stored event lacks text field " + field);
+        }
+        return value.asText();
+    }
+
+    String write(JsonNode node) {
+        try {
+            return json.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise JSON", e);
+        }
+    }
+
+    JsonNode read(String text) {
+        try {
+            return json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored JSON is malformed", e);
+        }
+    }
+
+    ObjectMapper mapper() {
+        return json;
+    }
+}

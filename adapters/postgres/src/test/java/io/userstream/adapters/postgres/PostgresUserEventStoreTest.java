@@ -1,0 +1,251 @@
+package io.userstream.adapters.postgres;
+
+import io.userstream.application.port.out.AppendOutcome;
+import io.userstream.application.port.out.AppendRequest;
+import io.userstream.application.port.out.EventMetadata;
+import io.userstream.application.port.out.NewUserEvent;
+import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.port.out.Reservation;
+import io.userstream.application.port.out.ReservationChanges;
+import io.userstream.domain.user.Email;
+import io.userstream.domain.user.PasswordHash;
+import io.userstream.domain.user.Profile;
+import io.userstream.domain.user.User;
+import io.userstream.domain.user.UserEvent;
+import io.userstream.domain.user.UserId;
+import io.userstream.domain.user.UserStatus;
+import io.userstream.domain.user.Username;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class PostgresUserEventStoreTest {
+
+    private static final Instant T0 = Instant.parse("2026-01-02T03:04:05.123456Z");
+    private static final EventMetadata METADATA = new EventMetadata("corr-1", Optional.of("cause-1"), "tester");
+
+    private static TestDatabase db;
+    private static PostgresUserEventStore store;
+
+    @BeforeAll
+    static void open() {
+        db = TestDatabase.create();
+        store = new PostgresUserEventStore(db.database().dataSource());
+    }
+
+    @AfterAll
+    static void close() throws Exception {
+        db.close();
+    }
+
+    @Test
+    void appended_events_load_back_equal_with_versions_positions_and_metadata() {
+        UserId id = newId();
+        UserEvent created = created(id, "Ada@Example.com", unique("ada"));
+        UserEvent renamed = new UserEvent.ProfileUpdated(id, new Profile("Ada", "Lovelace", "https://example.com/a.png"),
+                T0.plusSeconds(1));
+        UserEvent emailChanged = new UserEvent.EmailChanged(id, Email.parse("Ada@Example.com"),
+                Email.parse(unique("ada") + "@example.org"), T0.plusSeconds(2));
+
+        assertThat(append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created))
+                .isEqualTo(new AppendOutcome.Appended(1));
+        assertThat(append(id, 1, ReservationChanges.NONE, renamed, emailChanged))
+                .isEqualTo(new AppendOutcome.Appended(3));
+
+        List<RecordedUserEvent> history = store.load(id);
+        assertThat(history).extracting(RecordedUserEvent::event).containsExactly(created, renamed, emailChanged);
+        assertThat(history).extracting(RecordedUserEvent::version).containsExactly(1L, 2L, 3L);
+        assertThat(history.get(1).position()).isLessThan(history.get(2).position());
+        assertThat(history).allSatisfy(event -> assertThat(event.metadata()).isEqualTo(METADATA));
+        assertThat(User.fromHistory(history.stream().map(RecordedUserEvent::event).toList()).version()).isEqualTo(3);
+    }
+
+    @Test
+    void an_unknown_stream_loads_empty() {
+        assertThat(store.load(newId())).isEmpty();
+    }
+
+    @Test
+    void appending_at_a_stale_or_future_expected_version_is_a_conflict_and_writes_nothing() {
+        UserId id = newId();
+        UserEvent created = created(id, unique("x") + "@example.com", unique("x"));
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+
+        assertThat(append(id, 0, ReservationChanges.NONE, new UserEvent.UserDeactivated(id, T0)))
+                .isEqualTo(new AppendOutcome.VersionConflict());
+        assertThat(append(id, 5, ReservationChanges.NONE, new UserEvent.UserDeactivated(id, T0)))
+                .isEqualTo(new AppendOutcome.VersionConflict());
+        assertThat(store.load(id)).hasSize(1);
+    }
+
+    @Test
+    void concurrent_appends_at_the_same_version_let_exactly_one_win() throws Exception {
+        UserId id = newId();
+        UserEvent created = created(id, unique("race") + "@example.com", unique("race"));
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+
+        List<AppendOutcome> outcomes = race(16, i -> append(id, 1, ReservationChanges.NONE,
+                new UserEvent.PasswordChanged(id, new PasswordHash("$argon2id$" + i), T0)));
+
+        assertThat(outcomes).filteredOn(AppendOutcome.Appended.class::isInstance).hasSize(1);
+        assertThat(outcomes).filteredOn(AppendOutcome.VersionConflict.class::isInstance).hasSize(15);
+        assertThat(store.load(id)).hasSize(2);
+    }
+
+    @Test
+    void two_concurrent_registrations_with_one_email_exactly_one_succeeds() throws Exception {
+        String email = unique("dup") + "@example.com";
+        List<UserId> ids = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ids.add(newId());
+        }
+        // Same address in different case of the local part: still one mailbox for uniqueness.
+        List<AppendOutcome> outcomes = race(8, i -> {
+            UserEvent created = created(ids.get(i), i % 2 == 0 ? email : email.toUpperCase().replace("EXAMPLE.COM", "example.com"),
+                    unique("u" + i));
+            return append(ids.get(i), 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+        });
+
+        assertThat(outcomes).filteredOn(AppendOutcome.Appended.class::isInstance).hasSize(1);
+        assertThat(outcomes).filteredOn(AppendOutcome.ReservationTaken.class::isInstance)
+                .allSatisfy(o -> assertThat(((AppendOutcome.ReservationTaken) o).reservation())
+                        .isEqualTo(new Reservation(Reservation.Kind.EMAIL, email.toLowerCase())))
+                .hasSize(7);
+        // The losers left no trace: no events, no username reservations.
+        long streamsWithEvents = ids.stream().filter(id -> !store.load(id).isEmpty()).count();
+        assertThat(streamsWithEvents).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM username_reservations WHERE stream_id = ANY (ARRAY["
+                + String.join(",", ids.stream().map(id -> "'" + id + "'::uuid").toList()) + "])")).isEqualTo(1);
+    }
+
+    @Test
+    void a_taken_username_is_reported_as_such() {
+        String username = unique("taken");
+        UserId first = newId();
+        UserId second = newId();
+        UserEvent a = created(first, unique("a") + "@example.com", username);
+        UserEvent b = created(second, unique("b") + "@example.com", username);
+        append(first, 0, ReservationChanges.impliedBy(null, List.of(a)), a);
+
+        assertThat(append(second, 0, ReservationChanges.impliedBy(null, List.of(b)), b))
+                .isEqualTo(new AppendOutcome.ReservationTaken(new Reservation(Reservation.Kind.USERNAME, username)));
+        assertThat(store.load(second)).isEmpty();
+    }
+
+    @Test
+    void deleting_a_user_releases_its_email_and_username_for_someone_else() {
+        String email = unique("gone") + "@example.com";
+        String username = unique("gone");
+        UserId first = newId();
+        UserEvent a = created(first, email, username);
+        append(first, 0, ReservationChanges.impliedBy(null, List.of(a)), a);
+        User before = User.fromHistory(List.of(a));
+        UserEvent deleted = new UserEvent.UserDeleted(first, T0.plusSeconds(5));
+        append(first, 1, ReservationChanges.impliedBy(before, List.of(deleted)), deleted);
+
+        UserId second = newId();
+        UserEvent b = created(second, email, username);
+        assertThat(append(second, 0, ReservationChanges.impliedBy(null, List.of(b)), b))
+                .isEqualTo(new AppendOutcome.Appended(1));
+        assertThat(User.fromHistory(store.load(first).stream().map(RecordedUserEvent::event).toList()).status())
+                .isEqualTo(UserStatus.DELETED);
+    }
+
+    @Test
+    void the_payload_keeps_personal_data_apart_and_rows_record_the_transaction() throws Exception {
+        UserId id = newId();
+        UserEvent created = created(id, unique("pii") + "@example.com", unique("pii"));
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT payload->'personal' ? 'email', payload->'data' ? 'email',"
+                     + " payload->'data' ? 'password_hash', transaction_id IS NOT NULL, stream_type, schema_version,"
+                     + " metadata->>'correlation_id' FROM events WHERE stream_id = '" + id + "'")) {
+            assertThat(row.next()).isTrue();
+            assertThat(row.getBoolean(1)).as("email under personal").isTrue();
+            assertThat(row.getBoolean(2)).as("email not under data").isFalse();
+            assertThat(row.getBoolean(3)).as("password hash under data").isTrue();
+            assertThat(row.getBoolean(4)).isTrue();
+            assertThat(row.getString(5)).isEqualTo("user");
+            assertThat(row.getInt(6)).isEqualTo(1);
+            assertThat(row.getString(7)).isEqualTo("corr-1");
+        }
+    }
+
+    private interface Attempt {
+        AppendOutcome run(int index) throws Exception;
+    }
+
+    /** Runs {@code n} attempts released at the same instant and returns their outcomes. */
+    private static List<AppendOutcome> race(int n, Attempt attempt) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<AppendOutcome>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    return attempt.run(index);
+                }));
+            }
+            start.countDown();
+            List<AppendOutcome> outcomes = new ArrayList<>();
+            for (Future<AppendOutcome> future : futures) {
+                outcomes.add(future.get(30, TimeUnit.SECONDS));
+            }
+            return outcomes;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static AppendOutcome append(UserId id, long expectedVersion, ReservationChanges reservations, UserEvent... events) {
+        List<NewUserEvent> newEvents = new ArrayList<>();
+        for (UserEvent event : events) {
+            newEvents.add(new NewUserEvent(UUID.randomUUID(), event));
+        }
+        return store.append(new AppendRequest(id, expectedVersion, newEvents, reservations, METADATA));
+    }
+
+    private static UserEvent created(UserId id, String email, String username) {
+        return new UserEvent.UserCreated(id, Email.parse(email), Username.parse(username),
+                new PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), new Profile("", "", ""),
+                T0.truncatedTo(ChronoUnit.MICROS));
+    }
+
+    private static long count(String sql) {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static UserId newId() {
+        return new UserId(UUID.randomUUID());
+    }
+
+    private static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}

@@ -1,0 +1,64 @@
+package io.userstream.adapters.postgres;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * A private schema in the real test database ({@code userstream_test}, created by ops/setup.sh),
+ * migrated by Flyway and dropped on close, so test classes never see each other's rows.
+ * Override the server with {@code USERSTREAM_TEST_DB_URL} / {@code USERSTREAM_TEST_DB_USER}.
+ */
+final class TestDatabase implements AutoCloseable {
+
+    static final String URL = env("USERSTREAM_TEST_DB_URL", "jdbc:postgresql://127.0.0.1:5432/userstream_test");
+    static final String USER = env("USERSTREAM_TEST_DB_USER", "postgres");
+
+    private final String schema;
+    private final PostgresDatabase database;
+
+    private TestDatabase(String schema, PostgresDatabase database) {
+        this.schema = schema;
+        this.database = database;
+    }
+
+    static TestDatabase create() {
+        String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
+        PostgresDatabase database = PostgresDatabase.open(
+                new PostgresSettings(URL, USER, "", schema, 20, Duration.ofSeconds(10)));
+        return new TestDatabase(schema, database);
+    }
+
+    PostgresDatabase database() {
+        return database;
+    }
+
+    String schema() {
+        return schema;
+    }
+
+    /** A raw connection on this schema, outside the pool, for tests that drive transactions by hand. */
+    Connection rawConnection() throws SQLException {
+        Connection connection = DriverManager.getConnection(URL, USER, "");
+        connection.setSchema(schema);
+        return connection;
+    }
+
+    @Override
+    public void close() throws SQLException {
+        database.close();
+        try (Connection connection = DriverManager.getConnection(URL, USER, "");
+             Statement statement = connection.createStatement()) {
+            statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}

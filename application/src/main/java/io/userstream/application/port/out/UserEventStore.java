@@ -1,0 +1,26 @@
+package io.userstream.application.port.out;
+
+import io.userstream.domain.user.UserId;
+
+import java.util.List;
+
+/**
+ * The append-only log of every user's events, one stream per user, with optimistic concurrency.
+ *
+ * <p>An append is all-or-nothing: the events, their metadata and the e-mail/username reservation
+ * changes commit together or not at all. The shape (one request in, one outcome out) lets an
+ * implementation do it in a single database round trip.
+ */
+public interface UserEventStore {
+
+    /** The user's events, oldest first; empty if the user never existed. */
+    List<RecordedUserEvent> load(UserId userId);
+
+    /**
+     * Appends events to a stream if, and only if, the stream is at {@code expectedVersion} and every
+     * reservation to claim is free.
+     *
+     * @return what happened; conflicts are outcomes, not exceptions, because the caller handles them
+     */
+    AppendOutcome append(AppendRequest request);
+}

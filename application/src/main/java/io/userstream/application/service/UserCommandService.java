@@ -1,0 +1,201 @@
+package io.userstream.application.service;
+
+import io.userstream.application.port.in.ActivateUserUseCase;
+import io.userstream.application.port.in.ChangeEmailUseCase;
+import io.userstream.application.port.in.ChangePasswordUseCase;
+import io.userstream.application.port.in.CommandContext;
+import io.userstream.application.port.in.CreateUserUseCase;
+import io.userstream.application.port.in.DeactivateUserUseCase;
+import io.userstream.application.port.in.DeleteUserUseCase;
+import io.userstream.application.port.in.UpdateProfileUseCase;
+import io.userstream.application.port.in.UserCommand;
+import io.userstream.application.port.out.AppendOutcome;
+import io.userstream.application.port.out.AppendRequest;
+import io.userstream.application.port.out.EventMetadata;
+import io.userstream.application.port.out.IdGenerator;
+import io.userstream.application.port.out.NewUserEvent;
+import io.userstream.application.port.out.PasswordHasher;
+import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.port.out.Reservation;
+import io.userstream.application.port.out.ReservationChanges;
+import io.userstream.application.port.out.TimeSource;
+import io.userstream.application.port.out.UserEventStore;
+import io.userstream.domain.user.Email;
+import io.userstream.domain.user.FieldViolations;
+import io.userstream.domain.user.PasswordHash;
+import io.userstream.domain.user.PlainPassword;
+import io.userstream.domain.user.Profile;
+import io.userstream.domain.user.ProfileChange;
+import io.userstream.domain.user.User;
+import io.userstream.domain.user.UserEvent;
+import io.userstream.domain.user.UserId;
+import io.userstream.domain.user.UserRejectedException;
+import io.userstream.domain.user.UserRejection;
+import io.userstream.domain.user.Username;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.BiFunction;
+
+/**
+ * Handles every command on the User aggregate: validate input, load the user from its events,
+ * decide, append with the loaded version as the expected one.
+ *
+ * <p>A version conflict means another writer appended between our load and our append. Deciding
+ * again on a fresh load is safe because commands are decided from state, never from the stale
+ * snapshot, so the command is retried up to {@link #MAX_ATTEMPTS} times before it is reported as
+ * {@link UserRejection.ConcurrencyConflict}. A caller-given expected version is checked against
+ * each fresh load, so a retry never applies a conditional command to a version the caller did not see.
+ */
+public final class UserCommandService implements CreateUserUseCase, ChangeEmailUseCase, ChangePasswordUseCase,
+        UpdateProfileUseCase, ActivateUserUseCase, DeactivateUserUseCase, DeleteUserUseCase {
+
+    /** Attempts per command, the first one included. */
+    public static final int MAX_ATTEMPTS = 3;
+
+    private final UserEventStore eventStore;
+    private final PasswordHasher passwordHasher;
+    private final TimeSource clock;
+    private final IdGenerator ids;
+
+    public UserCommandService(UserEventStore eventStore, PasswordHasher passwordHasher, TimeSource clock,
+                              IdGenerator ids) {
+        this.eventStore = eventStore;
+        this.passwordHasher = passwordHasher;
+        this.clock = clock;
+        this.ids = ids;
+    }
+
+    @Override
+    public User createUser(CreateUser command, CommandContext context) {
+        FieldViolations violations = new FieldViolations();
+        Email email = violations.check("email", () -> Email.parse(command.email()));
+        Username username = violations.check("username", () -> Username.parse(command.username()));
+        PlainPassword password = violations.check("password", () -> PlainPassword.parse(command.password()));
+        String firstName = violations.check("first_name", () -> Profile.parseName(command.firstName()));
+        String lastName = violations.check("last_name", () -> Profile.parseName(command.lastName()));
+        String avatarUrl = violations.check("avatar_url", () -> Profile.parseAvatarUrl(command.avatarUrl()));
+        violations.throwIfAny();
+
+        // Hash once, outside any retry: Argon2id is deliberately slow.
+        PasswordHash hash = passwordHasher.hash(password);
+        UserId id = new UserId(ids.newId());
+        List<UserEvent> events = User.create(id, email, username, hash,
+                new Profile(firstName, lastName, avatarUrl), clock.now());
+        // A fresh random id has no stream yet, so only a taken reservation should refuse this append.
+        if (!append(id, 0, null, events, context)) {
+            throw new UserRejectedException(new UserRejection.ConcurrencyConflict(id, 1));
+        }
+        return User.fromHistory(events);
+    }
+
+    @Override
+    public User changeEmail(ChangeEmail command, CommandContext context) {
+        FieldViolations violations = new FieldViolations();
+        UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
+        Email email = violations.check("email", () -> Email.parse(command.newEmail()));
+        violations.throwIfAny();
+        return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.changeEmail(email, now));
+    }
+
+    @Override
+    public User changePassword(ChangePassword command, CommandContext context) {
+        FieldViolations violations = new FieldViolations();
+        UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
+        PlainPassword password = violations.check("password", () -> PlainPassword.parse(command.newPassword()));
+        violations.throwIfAny();
+        PasswordHash hash = passwordHasher.hash(password);
+        return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.changePassword(hash, now));
+    }
+
+    @Override
+    public User updateProfile(UpdateProfile command, CommandContext context) {
+        FieldViolations violations = new FieldViolations();
+        UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
+        Optional<String> firstName = command.firstName().map(raw -> violations.check("first_name", () -> Profile.parseName(raw)));
+        Optional<String> lastName = command.lastName().map(raw -> violations.check("last_name", () -> Profile.parseName(raw)));
+        Optional<String> avatarUrl = command.avatarUrl().map(raw -> violations.check("avatar_url", () -> Profile.parseAvatarUrl(raw)));
+        violations.throwIfAny();
+        ProfileChange change = new ProfileChange(firstName, lastName, avatarUrl);
+        return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.updateProfile(change, now));
+    }
+
+    @Override
+    public User activateUser(UserCommand command, CommandContext context) {
+        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::activate);
+    }
+
+    @Override
+    public User deactivateUser(UserCommand command, CommandContext context) {
+        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::deactivate);
+    }
+
+    @Override
+    public User deleteUser(UserCommand command, CommandContext context) {
+        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::delete);
+    }
+
+    static UserId parseId(String raw) {
+        FieldViolations violations = new FieldViolations();
+        UserId id = violations.check("user_id", () -> UserId.parse(raw));
+        violations.throwIfAny();
+        return id;
+    }
+
+    private User decideAndAppend(UserId id, OptionalLong expectedVersion, CommandContext context,
+                                 BiFunction<User, Instant, List<UserEvent>> decision) {
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            User current = load(eventStore, id);
+            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != current.version()) {
+                throw new UserRejectedException(
+                        new UserRejection.VersionMismatch(id, expectedVersion.getAsLong(), current.version()));
+            }
+            List<UserEvent> events = decision.apply(current, clock.now());
+            if (events.isEmpty()) {
+                return current;
+            }
+            if (append(id, current.version(), current, events, context)) {
+                return current.evolve(events);
+            }
+        }
+        throw new UserRejectedException(new UserRejection.ConcurrencyConflict(id, MAX_ATTEMPTS));
+    }
+
+    /** @return false on a version conflict; throws on a taken reservation */
+    private boolean append(UserId id, long expectedVersion, User before, List<UserEvent> events, CommandContext context) {
+        List<NewUserEvent> newEvents = events.stream().map(event -> new NewUserEvent(ids.newId(), event)).toList();
+        AppendRequest request = new AppendRequest(id, expectedVersion, newEvents,
+                ReservationChanges.impliedBy(before, events),
+                new EventMetadata(context.correlationId(), context.causationId(), context.actor()));
+        return switch (eventStore.append(request)) {
+            case AppendOutcome.Appended appended -> true;
+            case AppendOutcome.VersionConflict conflict -> false;
+            case AppendOutcome.ReservationTaken taken -> throw new UserRejectedException(rejectionFor(taken.reservation(), events));
+        };
+    }
+
+    private static UserRejection rejectionFor(Reservation reservation, List<UserEvent> events) {
+        for (UserEvent event : events) {
+            switch (event) {
+                case UserEvent.UserCreated created when reservation.kind() == Reservation.Kind.EMAIL ->
+                        { return new UserRejection.EmailAlreadyTaken(created.email()); }
+                case UserEvent.UserCreated created ->
+                        { return new UserRejection.UsernameAlreadyTaken(created.username()); }
+                case UserEvent.EmailChanged changed -> { return new UserRejection.EmailAlreadyTaken(changed.newEmail()); }
+                default -> { }
+            }
+        }
+        throw new IllegalStateException("reservation " + reservation.kind() + " refused, but no event claimed it");
+    }
+
+    /** Loads a user from its events; {@code UserNotFound} if the stream is empty. */
+    static User load(UserEventStore eventStore, UserId id) {
+        List<RecordedUserEvent> history = eventStore.load(id);
+        if (history.isEmpty()) {
+            throw new UserRejectedException(new UserRejection.UserNotFound(id));
+        }
+        return User.fromHistory(history.stream().map(RecordedUserEvent::event).toList());
+    }
+}

@@ -1,0 +1,2 @@
+/** Implementations of the inbound ports, written against outbound ports only. */
+package io.userstream.application.service;

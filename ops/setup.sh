@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Prepares this machine for running or testing userstream, idempotently:
+#   - starts PostgreSQL and RabbitMQ if they are installed but stopped, and waits until they answer;
+#   - creates the databases userstream needs if they are missing.
+# Connection defaults match a local install (127.0.0.1, trust auth); override with PGHOST/PGPORT/PGUSER.
+set -euo pipefail
+
+PGHOST="${PGHOST:-127.0.0.1}"
+PGPORT="${PGPORT:-5432}"
+PGUSER="${PGUSER:-postgres}"
+export PGHOST PGPORT PGUSER
+DATABASES=(userstream_users userstream_stats userstream_test)
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what="$1" seconds="$2"; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "setup: $what did not become ready within ${seconds}s" >&2
+      return 1
+    fi
+    sleep 1
+  done
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# PostgreSQL
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    for version in $(ls /etc/postgresql); do
+      echo "setup: starting PostgreSQL $version"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    done
+  fi
+  wait_for "PostgreSQL at $PGHOST:$PGPORT" 60 pg_isready -h "$PGHOST" -p "$PGPORT"
+fi
+
+for db in "${DATABASES[@]}"; do
+  if [ "$(psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != "1" ]; then
+    echo "setup: creating database $db"
+    psql -d postgres -qc "CREATE DATABASE $db"
+  fi
+done
+
+# RabbitMQ
+RABBIT_HOST="${RABBITMQ_HOST:-127.0.0.1}"
+RABBIT_PORT="${RABBITMQ_PORT:-5672}"
+if ! port_open "$RABBIT_HOST" "$RABBIT_PORT"; then
+  if command -v rabbitmq-server >/dev/null; then
+    echo "setup: starting RabbitMQ"
+    rabbitmq-server -detached || true
+  fi
+  wait_for "RabbitMQ at $RABBIT_HOST:$RABBIT_PORT" 120 port_open "$RABBIT_HOST" "$RABBIT_PORT"
+fi
+if command -v rabbitmqctl >/dev/null; then
+  wait_for "RabbitMQ application" 120 rabbitmqctl await_startup
+fi
+
+echo "setup: PostgreSQL and RabbitMQ are ready"
