@@ -95,7 +95,8 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
     public User changeEmail(ChangeEmail command, CommandContext context) {
         FieldViolations violations = new FieldViolations();
         UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
-        Email email = violations.check("email", () -> Email.parse(command.newEmail()));
+        Email email = violations.check("new_email", () -> Email.parse(command.newEmail()));
+        checkExpectedVersion(violations, command.expectedVersion());
         violations.throwIfAny();
         return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.changeEmail(email, now));
     }
@@ -104,10 +105,18 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
     public User changePassword(ChangePassword command, CommandContext context) {
         FieldViolations violations = new FieldViolations();
         UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
-        PlainPassword password = violations.check("password", () -> PlainPassword.parse(command.newPassword()));
+        PlainPassword password = violations.check("new_password", () -> PlainPassword.parse(command.newPassword()));
+        checkExpectedVersion(violations, command.expectedVersion());
         violations.throwIfAny();
-        PasswordHash hash = passwordHasher.hash(password);
-        return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.changePassword(hash, now));
+        // Hashed only once the user is known to exist and to be at the expected version, so random ids
+        // cannot make the server burn Argon2 time; and at most once, whatever the retries.
+        PasswordHash[] hash = new PasswordHash[1];
+        return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> {
+            if (hash[0] == null) {
+                hash[0] = passwordHasher.hash(password);
+            }
+            return user.changePassword(hash[0], now);
+        });
     }
 
     @Override
@@ -117,6 +126,7 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         Optional<String> firstName = command.firstName().map(raw -> violations.check("first_name", () -> Profile.parseName(raw)));
         Optional<String> lastName = command.lastName().map(raw -> violations.check("last_name", () -> Profile.parseName(raw)));
         Optional<String> avatarUrl = command.avatarUrl().map(raw -> violations.check("avatar_url", () -> Profile.parseAvatarUrl(raw)));
+        checkExpectedVersion(violations, command.expectedVersion());
         violations.throwIfAny();
         ProfileChange change = new ProfileChange(firstName, lastName, avatarUrl);
         return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> user.updateProfile(change, now));
@@ -124,17 +134,31 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
 
     @Override
     public User activateUser(UserCommand command, CommandContext context) {
-        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::activate);
+        return decideAndAppend(parse(command), command.expectedVersion(), context, User::activate);
     }
 
     @Override
     public User deactivateUser(UserCommand command, CommandContext context) {
-        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::deactivate);
+        return decideAndAppend(parse(command), command.expectedVersion(), context, User::deactivate);
     }
 
     @Override
     public User deleteUser(UserCommand command, CommandContext context) {
-        return decideAndAppend(parseId(command.userId()), command.expectedVersion(), context, User::delete);
+        return decideAndAppend(parse(command), command.expectedVersion(), context, User::delete);
+    }
+
+    private static UserId parse(UserCommand command) {
+        FieldViolations violations = new FieldViolations();
+        UserId id = violations.check("user_id", () -> UserId.parse(command.userId()));
+        checkExpectedVersion(violations, command.expectedVersion());
+        violations.throwIfAny();
+        return id;
+    }
+
+    private static void checkExpectedVersion(FieldViolations violations, OptionalLong expectedVersion) {
+        if (expectedVersion.isPresent() && expectedVersion.getAsLong() < 1) {
+            violations.add("expected_version", "must be at least 1 (a user's first version)");
+        }
     }
 
     static UserId parseId(String raw) {

@@ -103,7 +103,7 @@ public final class PostgresUserEventStore implements UserEventStore {
             }
             return events;
         } catch (SQLException e) {
-            throw new EventStoreException("cannot load stream " + userId, e);
+            throw EventStoreException.of("cannot load stream " + userId, e);
         }
     }
 
@@ -161,9 +161,9 @@ public final class PostgresUserEventStore implements UserEventStore {
             if (outcome.isPresent()) {
                 return outcome.get();
             }
-            throw new EventStoreException("cannot append to stream " + stream, e);
+            throw EventStoreException.of("cannot append to stream " + stream, e);
         } catch (SQLException e) {
-            throw new EventStoreException("cannot append to stream " + stream, e);
+            throw EventStoreException.of("cannot append to stream " + stream, e);
         }
     }
 

@@ -1,0 +1,76 @@
+package io.userstream.adapters.grpc;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.userstream.application.port.out.StoreUnavailableException;
+import io.userstream.domain.user.FieldViolation;
+import io.userstream.domain.user.UserRejectedException;
+import io.userstream.domain.user.UserRejection;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one table from failures to gRPC status codes. A client's mistake never becomes
+ * {@code UNKNOWN} or {@code INTERNAL}; an internal failure never leaks a stack trace or SQL.
+ */
+final class GrpcErrors {
+
+    private static final Logger LOG = Logger.getLogger(GrpcErrors.class.getName());
+
+    private GrpcErrors() {
+    }
+
+    static StatusRuntimeException toStatus(Throwable failure) {
+        if (failure instanceof UserRejectedException rejected) {
+            return toStatus(rejected.rejection());
+        }
+        if (failure instanceof StatusRuntimeException status) {
+            return status;
+        }
+        if (failure instanceof StoreUnavailableException unavailable) {
+            LOG.log(Level.WARNING, "storage unavailable", unavailable);
+            return status(Code.UNAVAILABLE, "storage is unavailable, retry later");
+        }
+        String correlationId = CallMetadata.current().correlationId();
+        LOG.log(Level.SEVERE, "unexpected failure (correlation id " + correlationId + ")", failure);
+        return status(Code.INTERNAL, "internal error; correlation id " + correlationId);
+    }
+
+    static StatusRuntimeException toStatus(UserRejection rejection) {
+        return switch (rejection) {
+            case UserRejection.InvalidInput invalid -> invalidArgument(invalid);
+            case UserRejection.EmailAlreadyTaken taken -> status(Code.ALREADY_EXISTS, taken.message());
+            case UserRejection.UsernameAlreadyTaken taken -> status(Code.ALREADY_EXISTS, taken.message());
+            case UserRejection.UserNotFound notFound -> status(Code.NOT_FOUND, notFound.message());
+            case UserRejection.UserIsDeleted deleted -> status(Code.FAILED_PRECONDITION, deleted.message());
+            case UserRejection.VersionMismatch mismatch -> status(Code.FAILED_PRECONDITION, mismatch.message());
+            case UserRejection.ConcurrencyConflict conflict -> status(Code.ABORTED, conflict.message());
+        };
+    }
+
+    /** INVALID_ARGUMENT with a {@code google.rpc.BadRequest} naming every offending field. */
+    static StatusRuntimeException invalidArgument(UserRejection.InvalidInput invalid) {
+        BadRequest.Builder details = BadRequest.newBuilder();
+        for (FieldViolation violation : invalid.violations()) {
+            details.addFieldViolations(BadRequest.FieldViolation.newBuilder()
+                    .setField(violation.field())
+                    .setDescription(violation.reason()));
+        }
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Code.INVALID_ARGUMENT_VALUE)
+                .setMessage(invalid.message())
+                .addDetails(Any.pack(details.build()))
+                .build());
+    }
+
+    private static StatusRuntimeException status(Code code, String message) {
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(code.getNumber())
+                .setMessage(message)
+                .build());
+    }
+}

@@ -1,0 +1,42 @@
+package io.userstream.bootstrap;
+
+import io.helidon.config.Config;
+import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.PostgresSettings;
+
+import java.time.Duration;
+
+/**
+ * Typed settings of user-service, read once from configuration ({@code application.yaml} plus
+ * environment overrides) so that no adapter ever reads configuration itself.
+ *
+ * @param host         interface to listen on
+ * @param grpcPort     gRPC port (0 picks a free one)
+ * @param httpPort     metrics/health port (0 picks a free one)
+ * @param postgres     database connection
+ * @param passwordCost Argon2id cost parameters
+ */
+record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
+                           Argon2idPasswordHasher.Parameters passwordCost) {
+
+    static UserServiceSettings from(Config config) {
+        Config root = config.get("userstream");
+        Config db = root.get("db");
+        Config hashing = root.get("password-hashing");
+        return new UserServiceSettings(
+                root.get("host").asString().orElse("0.0.0.0"),
+                root.get("grpc.port").asInt().orElse(9090),
+                root.get("http.port").asInt().orElse(9091),
+                new PostgresSettings(
+                        db.get("url").asString().orElse("jdbc:postgresql://127.0.0.1:5432/userstream_users"),
+                        db.get("user").asString().orElse("postgres"),
+                        db.get("password").asString().orElse(""),
+                        db.get("schema").asString().orElse("public"),
+                        db.get("pool-size").asInt().orElse(16),
+                        Duration.ofSeconds(db.get("connect-timeout-seconds").asInt().orElse(5))),
+                new Argon2idPasswordHasher.Parameters(
+                        hashing.get("memory-kib").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
+                        hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
+                        hashing.get("parallelism").asInt().orElse(Argon2idPasswordHasher.OWASP.parallelism())));
+    }
+}
