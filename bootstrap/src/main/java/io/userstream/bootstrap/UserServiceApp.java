@@ -19,6 +19,7 @@ import io.userstream.adapters.grpc.UserGrpcService;
 import io.userstream.adapters.metrics.MeteredUserEventStore;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
+import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
@@ -26,6 +27,7 @@ import io.userstream.application.support.UuidV7Generator;
 import io.userstream.proto.user.v1.UserServiceProto;
 
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.logging.Logger;
 
@@ -57,8 +59,11 @@ final class UserServiceApp implements AutoCloseable {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             UserEventStore eventStore = new MeteredUserEventStore(
                     new PostgresUserEventStore(database.dataSource()), meters);
+            // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
+            // equal to what a later read of the same user returns.
+            TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
             UserCommandService commands = new UserCommandService(eventStore,
-                    new Argon2idPasswordHasher(settings.passwordCost()), Instant::now, new UuidV7Generator());
+                    new Argon2idPasswordHasher(settings.passwordCost()), clock, new UuidV7Generator());
             UserQueryService queries = new UserQueryService(eventStore);
             UserGrpcService userService = new UserGrpcService(new UserGrpcService.UseCases(
                     commands, commands, commands, commands, commands, commands, commands, queries));
