@@ -28,3 +28,11 @@ else
   export JAVA_HOME="$best"
 fi
 export PATH="$JAVA_HOME/bin:$PATH"
+# Java 23+ warns about sun.misc.Unsafe use in protobuf and Maven's Guice; the flag that silences it
+# does not exist before 23.
+if [ "$(java_major "$JAVA_HOME")" -ge 23 ]; then
+  export USERSTREAM_JVM_FLAGS="--sun-misc-unsafe-memory-access=allow"
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+else
+  export USERSTREAM_JVM_FLAGS=""
+fi

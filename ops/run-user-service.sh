@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 source ops/java-home.sh
 bash ops/setup.sh
 ./mvnw -B -ntp -q install -DskipTests
-exec "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} -jar bootstrap/target/userstream-bootstrap.jar
+exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} -jar bootstrap/target/userstream-bootstrap.jar

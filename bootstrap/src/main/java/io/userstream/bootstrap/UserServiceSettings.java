@@ -22,7 +22,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     static UserServiceSettings from(Config config) {
         Config root = config.get("userstream");
         Config db = root.get("db");
-        Config hashing = root.get("password-hashing");
+        Config hashing = root.get("argon2");
         return new UserServiceSettings(
                 root.get("host").asString().orElse("0.0.0.0"),
                 root.get("grpc.port").asInt().orElse(9090),
@@ -32,10 +32,10 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         db.get("user").asString().orElse("postgres"),
                         db.get("password").asString().orElse(""),
                         db.get("schema").asString().orElse("public"),
-                        db.get("pool-size").asInt().orElse(16),
-                        Duration.ofSeconds(db.get("connect-timeout-seconds").asInt().orElse(5))),
+                        db.get("pool.size").asInt().orElse(16),
+                        Duration.ofSeconds(db.get("timeout").asInt().orElse(5))),
                 new Argon2idPasswordHasher.Parameters(
-                        hashing.get("memory-kib").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
+                        hashing.get("memory").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
                         hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
                         hashing.get("parallelism").asInt().orElse(Argon2idPasswordHasher.OWASP.parallelism())));
     }

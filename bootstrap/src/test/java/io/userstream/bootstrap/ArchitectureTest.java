@@ -1,0 +1,208 @@
+package io.userstream.bootstrap;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.tngtech.archunit.core.domain.JavaClass;
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.lang.EvaluationResult;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The hexagon's dependency rules, checked against the production classes of every module (bootstrap
+ * depends on all of them, so they are all on this test's class path).
+ *
+ * <p>The {@link ArchTest} fields are run by ArchUnit's JUnit 5 engine against the classes named by
+ * {@link AnalyzeClasses}. Each rule is built by a small factory method so that the tests at the
+ * bottom can apply the very same rule definition to classes that are known to break it: a rule that can
+ * never fail proves nothing. Two more tests guard against the silent failure mode of a class
+ * import that finds nothing (or only part of the code base); {@code failOnEmptyShould} stays on for
+ * the same reason.
+ */
+@AnalyzeClasses(packages = ArchitectureTest.BASE, importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+    static final String BASE = "io.userstream";
+    static final String JDK = "java..";
+    static final String DOMAIN = "io.userstream.domain..";
+    static final String APPLICATION = "io.userstream.application..";
+    static final String ADAPTERS = "io.userstream.adapters..";
+    static final String BOOTSTRAP = "io.userstream.bootstrap..";
+
+    /** The technologies that belong in adapters and bootstrap only. */
+    static final String[] INFRASTRUCTURE = {
+        "io.helidon..",
+        "java.sql..",
+        "javax.sql..",
+        "com.fasterxml.jackson..",
+        "com.google.protobuf..",
+        "com.google.rpc..",
+        "io.grpc..",
+        "io.userstream.proto..",
+    };
+
+    // ---------------------------------------------------------------------------------------------
+    // Rules
+    // ---------------------------------------------------------------------------------------------
+
+    @ArchTest
+    static final ArchRule domain_depends_only_on_the_jdk =
+            dependsOnlyOn(DOMAIN, JDK)
+                    .because("the domain model is plain Java and knows nothing of use cases or infrastructure");
+
+    @ArchTest
+    static final ArchRule application_depends_only_on_the_domain_and_the_jdk =
+            dependsOnlyOn(APPLICATION, DOMAIN, JDK)
+                    .because("use cases and ports are written against the domain, never against adapters");
+
+    @ArchTest
+    static final ArchRule inbound_and_outbound_ports_do_not_depend_on_each_other =
+            slicesDoNotDependOnEachOther("io.userstream.application.port.(*)..")
+                    .because("use cases (port.in) and the roles they need (port.out) are only joined by services");
+
+    @ArchTest
+    static final ArchRule adapters_do_not_depend_on_each_other =
+            slicesDoNotDependOnEachOther("io.userstream.adapters.(*)..")
+                    .because("adapters are only combined in bootstrap, so each can be replaced on its own");
+
+    @ArchTest
+    static final ArchRule nothing_outside_bootstrap_depends_on_bootstrap =
+            nothingOutsideDependsOn(BOOTSTRAP)
+                    .because("bootstrap is the composition root: it depends on everything and nothing on it");
+
+    @ArchTest
+    static final ArchRule top_level_packages_are_free_of_cycles = slicesAreFreeOfCycles("io.userstream.(*)..");
+
+    @ArchTest
+    static final ArchRule adapters_are_free_of_cycles = slicesAreFreeOfCycles("io.userstream.adapters.(*)..");
+
+    /** Already implied by the first two rules (java.sql is in java..), spelled out for the reader. */
+    @ArchTest
+    static final ArchRule domain_and_application_use_no_framework_jdbc_json_or_protobuf_types =
+            useNoneOf(INFRASTRUCTURE, DOMAIN, APPLICATION)
+                    .because("Helidon, JDBC, Jackson, protobuf and gRPC types belong in adapters and bootstrap");
+
+    // ---------------------------------------------------------------------------------------------
+    // Rule definitions, shared by the rules above and by the checks that they can fail
+    // ---------------------------------------------------------------------------------------------
+
+    static ArchRule dependsOnlyOn(String layer, String... allowed) {
+        String[] packages = Stream.concat(Stream.of(layer), Stream.of(allowed)).toArray(String[]::new);
+        return classes().that().resideInAPackage(layer)
+                .should().onlyDependOnClassesThat().resideInAnyPackage(packages);
+    }
+
+    static ArchRule slicesDoNotDependOnEachOther(String slicePattern) {
+        return slices().matching(slicePattern).should().notDependOnEachOther();
+    }
+
+    static ArchRule nothingOutsideDependsOn(String packageIdentifier) {
+        return noClasses().that().resideOutsideOfPackage(packageIdentifier)
+                .should().dependOnClassesThat().resideInAPackage(packageIdentifier);
+    }
+
+    static ArchRule slicesAreFreeOfCycles(String slicePattern) {
+        return slices().matching(slicePattern).should().beFreeOfCycles();
+    }
+
+    static ArchRule useNoneOf(String[] forbidden, String... layers) {
+        return noClasses().that().resideInAnyPackage(layers)
+                .should().dependOnClassesThat().resideInAnyPackage(forbidden);
+    }
+
+    /** The production classes, imported the way {@link AnalyzeClasses} above imports them. */
+    private static JavaClasses productionClasses() {
+        JavaClasses classes = productionClasses;
+        if (classes == null) {
+            classes = new ClassFileImporter()
+                    .withImportOption(new ImportOption.DoNotIncludeTests())
+                    .importPackages(BASE);
+            productionClasses = classes;
+        }
+        return classes;
+    }
+
+    private static JavaClasses productionClasses;
+
+    // ---------------------------------------------------------------------------------------------
+    // The import really sees every layer (ArchUnit reports import problems only through logging)
+    // ---------------------------------------------------------------------------------------------
+
+    @Test
+    void import_sees_production_classes_from_every_layer() {
+        JavaClasses imported = productionClasses();
+
+        assertThat(imported.stream().map(JavaClass::getName)).contains(
+                "io.userstream.domain.user.User",
+                "io.userstream.application.port.in.CreateUserUseCase",
+                "io.userstream.application.port.out.UserEventStore",
+                "io.userstream.application.service.UserCommandService",
+                "io.userstream.application.support.UuidV7Generator",
+                "io.userstream.adapters.postgres.PostgresUserEventStore",
+                "io.userstream.adapters.crypto.Argon2idPasswordHasher",
+                "io.userstream.adapters.metrics.MeteredUserEventStore",
+                "io.userstream.adapters.grpc.UserGrpcService",
+                "io.userstream.proto.user.v1.UserServiceGrpc",
+                "io.userstream.bootstrap.UserServiceMain");
+        assertThat(imported.size()).as("number of imported classes").isGreaterThan(100);
+    }
+
+    @Test
+    void import_leaves_test_classes_out() {
+        assertThat(productionClasses().contain(ArchitectureTest.class)).isFalse();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Every rule definition reports a violation when one exists (a rule that cannot fail proves nothing)
+    // ---------------------------------------------------------------------------------------------
+
+    @Test
+    void only_jdk_rule_fails_for_the_application_which_uses_the_domain() {
+        assertViolation(dependsOnlyOn(APPLICATION, JDK), productionClasses(), "io.userstream.domain.");
+    }
+
+    @Test
+    void only_domain_and_jdk_rule_fails_for_an_adapter() {
+        assertViolation(dependsOnlyOn("io.userstream.adapters.postgres..", DOMAIN, JDK), productionClasses(),
+                "org.postgresql.");
+    }
+
+    @Test
+    void slices_rule_fails_when_one_slice_uses_another() {
+        // service implements port.in and calls port.out, so the application.(*) slices depend on each other.
+        assertViolation(slicesDoNotDependOnEachOther("io.userstream.application.(*).."), productionClasses(),
+                "io.userstream.application.port.");
+    }
+
+    @Test
+    void nothing_outside_rule_fails_for_a_package_others_use() {
+        assertViolation(nothingOutsideDependsOn(DOMAIN), productionClasses(), "io.userstream.domain.");
+    }
+
+    @Test
+    void cycle_rule_fails_for_packages_that_use_each_other() {
+        // java.lang.String uses java.util.Locale and Locale uses String.
+        JavaClasses cyclic = new ClassFileImporter().importClasses(String.class, Locale.class);
+        assertViolation(slicesAreFreeOfCycles("java.(*).."), cyclic, "Cycle detected");
+    }
+
+    @Test
+    void infrastructure_rule_fails_for_adapters() {
+        assertViolation(useNoneOf(INFRASTRUCTURE, ADAPTERS), productionClasses(), "java.sql.");
+    }
+
+    private static void assertViolation(ArchRule rule, JavaClasses classes, String expectedInReport) {
+        EvaluationResult result = rule.evaluate(classes);
+        assertThat(result.hasViolation()).as("'%s' reports a violation", rule.getDescription()).isTrue();
+        assertThat(result.getFailureReport().toString()).contains(expectedInReport);
+    }
+}
