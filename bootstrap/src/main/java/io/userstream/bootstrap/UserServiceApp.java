@@ -14,16 +14,25 @@ import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.grpc.AdminAuthorization;
 import io.userstream.adapters.grpc.CallMetadata;
+import io.userstream.adapters.grpc.ProjectionAdminGrpcService;
 import io.userstream.adapters.grpc.UserGrpcService;
 import io.userstream.adapters.metrics.MeteredUserEventStore;
+import io.userstream.adapters.metrics.MeteredUserQueries;
+import io.userstream.adapters.metrics.ProjectionMetrics;
+import io.userstream.adapters.postgres.PostgresAuditTrail;
+import io.userstream.adapters.postgres.PostgresProjections;
+import io.userstream.adapters.postgres.PostgresUserReadModel;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
+import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
 import io.userstream.application.support.UuidV7Generator;
+import io.userstream.proto.admin.v1.ProjectionAdminProto;
 import io.userstream.proto.user.v1.UserServiceProto;
 
 import java.time.Instant;
@@ -45,11 +54,16 @@ final class UserServiceApp implements AutoCloseable {
     private final PostgresDatabase database;
     private final WebServer server;
     private final HealthStatusManager grpcHealth;
+    private final PostgresProjections projections;
+    private final ProjectionMetrics projectionMetrics;
 
-    private UserServiceApp(PostgresDatabase database, WebServer server, HealthStatusManager grpcHealth) {
+    private UserServiceApp(PostgresDatabase database, WebServer server, HealthStatusManager grpcHealth,
+                           PostgresProjections projections, ProjectionMetrics projectionMetrics) {
         this.database = database;
         this.server = server;
         this.grpcHealth = grpcHealth;
+        this.projections = projections;
+        this.projectionMetrics = projectionMetrics;
     }
 
     /** Wires and starts everything; fails fast (and releases what it opened) if the database is unreachable. */
@@ -64,15 +78,26 @@ final class UserServiceApp implements AutoCloseable {
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
             UserCommandService commands = new UserCommandService(eventStore,
                     new Argon2idPasswordHasher(settings.passwordCost()), clock, new UuidV7Generator());
-            UserQueryService queries = new UserQueryService(eventStore);
+            MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
+                    new PostgresUserReadModel(database.dataSource()), new PostgresAuditTrail(database.dataSource()),
+                    eventStore, clock), meters);
             UserGrpcService userService = new UserGrpcService(new UserGrpcService.UseCases(
-                    commands, commands, commands, commands, commands, commands, commands, queries));
+                    commands, commands, commands, commands, commands, commands, commands,
+                    queries, queries, queries, queries, queries, queries));
+
+            ProjectionMetrics projectionMetrics = new ProjectionMetrics(meters);
+            PostgresProjections projections = PostgresProjections.forUserService(database.dataSource(),
+                    settings.subscriptions(), projectionMetrics);
+            projectionMetrics.watch(projections, settings.metricsRefresh());
+            ProjectionAdminGrpcService adminService = new ProjectionAdminGrpcService(new ProjectionAdminService(projections));
 
             HealthStatusManager grpcHealth = new HealthStatusManager();
             GrpcRouting.Builder grpc = GrpcRouting.builder()
                     .intercept(new CallMetadata())
+                    .intercept(new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME))
                     // Registered with their file descriptors so reflection can describe them, not just list them.
                     .service(UserServiceProto.getDescriptor(), userService)
+                    .service(ProjectionAdminProto.getDescriptor(), adminService)
                     .service(HealthProto.getDescriptor(), grpcHealth.getHealthService());
 
             ObserveFeature observe = ObserveFeature.builder()
@@ -96,12 +121,13 @@ final class UserServiceApp implements AutoCloseable {
                     .putSocket(ADMIN_SOCKET, socket -> socket.host(settings.host()).port(settings.httpPort()))
                     .build()
                     .start();
+            projections.start();
             grpcHealth.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
             grpcHealth.setStatus(UserServiceProto.getDescriptor().findServiceByName("UserService").getFullName(),
                     HealthCheckResponse.ServingStatus.SERVING);
             LOG.info(() -> "user-service started: gRPC on port " + server.port() + ", metrics and health on port "
                     + server.port(ADMIN_SOCKET));
-            return new UserServiceApp(database, server, grpcHealth);
+            return new UserServiceApp(database, server, grpcHealth, projections, projectionMetrics);
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -116,11 +142,13 @@ final class UserServiceApp implements AutoCloseable {
         return server.port(ADMIN_SOCKET);
     }
 
-    /** Reports NOT_SERVING, stops accepting calls, then closes the pool. */
+    /** Reports NOT_SERVING, stops accepting calls, stops the projections (their open batches roll back), then closes the pool. */
     @Override
     public void close() {
         grpcHealth.enterTerminalState();
         server.stop();
+        projections.close();
+        projectionMetrics.close();
         database.close();
         LOG.info("user-service stopped");
     }

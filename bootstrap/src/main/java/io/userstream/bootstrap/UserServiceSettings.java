@@ -3,26 +3,35 @@ package io.userstream.bootstrap;
 import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
+import io.userstream.adapters.postgres.SubscriptionSettings;
 
 import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Typed settings of user-service, read once from configuration ({@code application.yaml} plus
  * environment overrides) so that no adapter ever reads configuration itself.
  *
- * @param host         interface to listen on
- * @param grpcPort     gRPC port (0 picks a free one)
- * @param httpPort     metrics/health port (0 picks a free one)
- * @param postgres     database connection
- * @param passwordCost Argon2id cost parameters
+ * @param host          interface to listen on
+ * @param grpcPort      gRPC port (0 picks a free one)
+ * @param httpPort      metrics/health port (0 picks a free one)
+ * @param postgres      database connection
+ * @param passwordCost  Argon2id cost parameters
+ * @param adminToken    bearer token of the admin API; empty disables it (there is no default)
+ * @param subscriptions how projections read the log and recover
+ * @param metricsRefresh how often projection gauges are refreshed from the database
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
-                           Argon2idPasswordHasher.Parameters passwordCost) {
+                           Argon2idPasswordHasher.Parameters passwordCost, Optional<String> adminToken,
+                           SubscriptionSettings subscriptions, Duration metricsRefresh) {
 
     static UserServiceSettings from(Config config) {
         Config root = config.get("userstream");
         Config db = root.get("db");
         Config hashing = root.get("argon2");
+        Config projections = root.get("projections");
+        SubscriptionSettings defaults = SubscriptionSettings.DEFAULTS;
         return new UserServiceSettings(
                 root.get("host").asString().orElse("0.0.0.0"),
                 root.get("grpc.port").asInt().orElse(9090),
@@ -37,6 +46,17 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 new Argon2idPasswordHasher.Parameters(
                         hashing.get("memory").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
                         hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
-                        hashing.get("parallelism").asInt().orElse(Argon2idPasswordHasher.OWASP.parallelism())));
+                        hashing.get("parallelism").asInt().orElse(Argon2idPasswordHasher.OWASP.parallelism())),
+                root.get("admin.token").asString().asOptional().filter(token -> !token.isBlank()),
+                new SubscriptionSettings(
+                        projections.get("batch").asInt().orElse(defaults.batchSize()),
+                        Duration.ofMillis(projections.get("poll").asLong().orElse(defaults.pollInterval().toMillis())),
+                        Duration.ofMillis(projections.get("takeover").asLong()
+                                .orElse(defaults.takeoverInterval().toMillis())),
+                        projections.get("attempts").asInt().orElse(defaults.maxAttempts()),
+                        Duration.ofMillis(projections.get("backoff").asLong().orElse(defaults.retryBackoff().toMillis())),
+                        SubscriptionSettings.FailurePolicy.valueOf(projections.get("policy").asString()
+                                .orElse(defaults.onFailure().name()).toUpperCase(Locale.ROOT))),
+                Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)));
     }
 }

@@ -3,7 +3,7 @@ package io.userstream.domain.user;
 import java.util.List;
 
 /**
- * Why a command was refused. Rejections are data: adapters map each kind, in one place, to their
+ * Why a command or query was refused. Rejections are data: adapters map each kind, in one place, to their
  * own vocabulary (a gRPC status code, say).
  */
 public sealed interface UserRejection {
@@ -73,6 +73,49 @@ public sealed interface UserRejection {
         @Override
         public String message() {
             return "user " + userId + " was changed concurrently " + attempts + " times in a row; retry the command";
+        }
+    }
+
+    /** No user that is not deleted holds this e-mail address (compared ignoring case). */
+    record NoUserWithEmail(Email email) implements UserRejection {
+        @Override
+        public String message() {
+            return "no user has the email " + email;
+        }
+    }
+
+    /** No user that is not deleted holds this username. */
+    record NoUserWithUsername(Username username) implements UserRejection {
+        @Override
+        public String message() {
+            return "no user has the username " + username;
+        }
+    }
+
+    /**
+     * The caller asked for a version of the user its history has not reached. Unlike
+     * {@link VersionMismatch} this is about reading a past state, not about a command's precondition.
+     */
+    record VersionNotFound(UserId userId, long requestedVersion, long latestVersion) implements UserRejection {
+        @Override
+        public String message() {
+            return "user " + userId + " has no version " + requestedVersion + "; its latest is " + latestVersion;
+        }
+    }
+
+    /**
+     * The read model, which follows the event log asynchronously, had not caught up with the version
+     * the caller has already seen when the call's deadline came. Returning the older state instead
+     * would break read-your-writes; the same call may succeed a moment later.
+     *
+     * @param seenVersion the version the read model showed last, 0 if it did not show the user at all
+     */
+    record ReadModelBehind(UserId userId, long minVersion, long seenVersion) implements UserRejection {
+        @Override
+        public String message() {
+            String seen = seenVersion == 0 ? "does not show user " + userId + " yet"
+                    : "shows user " + userId + " at version " + seenVersion;
+            return "the read model " + seen + ", not at version " + minVersion + " or later, before the deadline; retry shortly";
         }
     }
 }

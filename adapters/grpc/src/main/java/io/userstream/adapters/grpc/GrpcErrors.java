@@ -5,6 +5,7 @@ import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.StoreUnavailableException;
 import io.userstream.domain.user.FieldViolation;
 import io.userstream.domain.user.UserRejectedException;
@@ -31,6 +32,9 @@ final class GrpcErrors {
         if (failure instanceof StatusRuntimeException status) {
             return status;
         }
+        if (failure instanceof NotFoundException notFound) {
+            return status(Code.NOT_FOUND, notFound.getMessage());
+        }
         if (failure instanceof StoreUnavailableException unavailable) {
             LOG.log(Level.WARNING, "storage unavailable", unavailable);
             return status(Code.UNAVAILABLE, "storage is unavailable, retry later");
@@ -49,6 +53,10 @@ final class GrpcErrors {
             case UserRejection.UserIsDeleted deleted -> status(Code.FAILED_PRECONDITION, deleted.message());
             case UserRejection.VersionMismatch mismatch -> status(Code.FAILED_PRECONDITION, mismatch.message());
             case UserRejection.ConcurrencyConflict conflict -> status(Code.ABORTED, conflict.message());
+            case UserRejection.NoUserWithEmail notFound -> status(Code.NOT_FOUND, notFound.message());
+            case UserRejection.NoUserWithUsername notFound -> status(Code.NOT_FOUND, notFound.message());
+            case UserRejection.VersionNotFound notReached -> status(Code.OUT_OF_RANGE, notReached.message());
+            case UserRejection.ReadModelBehind behind -> status(Code.DEADLINE_EXCEEDED, behind.message());
         };
     }
 

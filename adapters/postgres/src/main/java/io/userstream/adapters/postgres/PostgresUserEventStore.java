@@ -1,10 +1,7 @@
 package io.userstream.adapters.postgres;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.userstream.application.port.out.AppendOutcome;
 import io.userstream.application.port.out.AppendRequest;
-import io.userstream.application.port.out.EventMetadata;
 import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
@@ -97,7 +94,7 @@ public final class PostgresUserEventStore implements UserEventStore {
                             rows.getLong(3),
                             codec.decode(userId, rows.getString(4), rows.getInt(5), rows.getString(6),
                                     rows.getTimestamp(8).toInstant()),
-                            metadata(rows.getString(7)),
+                            codec.metadata(rows.getString(7)),
                             rows.getTimestamp(9).toInstant()));
                 }
             }
@@ -144,7 +141,7 @@ public final class PostgresUserEventStore implements UserEventStore {
             statement.setObject(p++, stream);
             statement.setString(p++, UserEventCodec.STREAM_TYPE);
             statement.setLong(p++, request.expectedVersion());
-            statement.setString(p++, metadataJson(request.metadata()));
+            statement.setString(p++, codec.metadataJson(request.metadata()));
             statement.setArray(p++, connection.createArrayOf("uuid", ids));
             statement.setArray(p++, connection.createArrayOf("text", types));
             statement.setArray(p++, connection.createArrayOf("int4", schemaVersions));
@@ -192,21 +189,5 @@ public final class PostgresUserEventStore implements UserEventStore {
 
     private static Array textArray(Connection connection, String[] values) throws SQLException {
         return connection.createArrayOf("text", values);
-    }
-
-    private String metadataJson(EventMetadata metadata) {
-        ObjectNode node = codec.mapper().createObjectNode();
-        node.put("correlation_id", metadata.correlationId());
-        metadata.causationId().ifPresent(causation -> node.put("causation_id", causation));
-        node.put("actor", metadata.actor());
-        return codec.write(node);
-    }
-
-    private EventMetadata metadata(String json) {
-        JsonNode node = codec.read(json);
-        JsonNode causation = node.get("causation_id");
-        return new EventMetadata(node.path("correlation_id").asText(""),
-                causation == null || causation.isNull() ? Optional.empty() : Optional.of(causation.asText()),
-                node.path("actor").asText(""));
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.userstream.application.port.out.EventMetadata;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.Profile;
@@ -19,6 +20,7 @@ import io.userstream.domain.user.UserId;
 import io.userstream.domain.user.Username;
 
 import java.time.Instant;
+import java.util.Optional;
 
 /**
  * Maps domain events to stored rows and back, by hand, so the domain carries no JSON annotations
@@ -71,14 +73,11 @@ final class UserEventCodec {
         ObjectNode payload = json.createObjectNode();
         payload.set("data", data);
         payload.set("personal", personal);
-        return new Encoded(type, 1, write(payload));
+        return new Encoded(type, UserEventUpcaster.currentVersion(type), write(payload));
     }
 
     UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt) {
-        if (schemaVersion != 1) {
-            throw new IllegalStateException("unknown schema version " + schemaVersion + " of " + eventType);
-        }
-        JsonNode payload = read(payloadJson);
+        JsonNode payload = UserEventUpcaster.upcast(eventType, schemaVersion, read(payloadJson));
         JsonNode data = payload.path("data");
         JsonNode personal = payload.path("personal");
         return switch (eventType) {
@@ -132,5 +131,22 @@ final class UserEventCodec {
 
     ObjectMapper mapper() {
         return json;
+    }
+
+    /** Metadata column JSON: {@code {"correlation_id", "causation_id"?, "actor"}}. */
+    String metadataJson(EventMetadata metadata) {
+        ObjectNode node = json.createObjectNode();
+        node.put("correlation_id", metadata.correlationId());
+        metadata.causationId().ifPresent(causation -> node.put("causation_id", causation));
+        node.put("actor", metadata.actor());
+        return write(node);
+    }
+
+    EventMetadata metadata(String metadataJson) {
+        JsonNode node = read(metadataJson);
+        JsonNode causation = node.get("causation_id");
+        return new EventMetadata(node.path("correlation_id").asText(""),
+                causation == null || causation.isNull() ? Optional.empty() : Optional.of(causation.asText()),
+                node.path("actor").asText(""));
     }
 }

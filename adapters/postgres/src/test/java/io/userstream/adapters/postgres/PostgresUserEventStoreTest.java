@@ -184,7 +184,7 @@ class PostgresUserEventStoreTest {
             assertThat(row.getBoolean(3)).as("password hash under data").isTrue();
             assertThat(row.getBoolean(4)).isTrue();
             assertThat(row.getString(5)).isEqualTo("user");
-            assertThat(row.getInt(6)).isEqualTo(1);
+            assertThat(row.getInt(6)).as("UserCreated is at schema version 2").isEqualTo(2);
             assertThat(row.getString(7)).isEqualTo("corr-1");
         }
     }

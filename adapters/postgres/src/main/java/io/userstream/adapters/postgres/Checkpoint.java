@@ -1,0 +1,19 @@
+package io.userstream.adapters.postgres;
+
+/**
+ * A place in the event log in commit-safe order: the inserting transaction's id (xid8) and the
+ * event's position. Subscriptions read strictly after their checkpoint.
+ *
+ * @param transactionId xid8 as a number (epoch and xid; fits a signed long for 2^31 epochs)
+ * @param position      global position of the event
+ */
+record Checkpoint(long transactionId, long position) {
+
+    /** Before the first event. */
+    static final Checkpoint START = new Checkpoint(0, 0);
+
+    @Override
+    public String toString() {
+        return transactionId + "/" + position;
+    }
+}

@@ -1,0 +1,76 @@
+package io.userstream.adapters.postgres;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Reads the event log for subscriptions. */
+final class EventLog {
+
+    private static final String COLUMNS = """
+            transaction_id::text, position, event_id, stream_id, version, event_type, schema_version,
+            payload::text, metadata::text, occurred_at, recorded_at
+            """;
+
+    /*
+     * The heart of gap-safe tailing. Positions are assigned at INSERT, so a transaction that inserted
+     * position 10 may commit after one that inserted 11. Reading "position > checkpoint" would pass
+     * 10 for ever. Instead read in (transaction_id, position) order and only events of transactions
+     * older than the oldest one still running (the snapshot's xmin): no transaction below that horizon
+     * can still commit, so nothing can later appear before the checkpoint.
+     */
+    private static final String AFTER = "SELECT " + COLUMNS + """
+            FROM events
+            WHERE (transaction_id, position) > (?::text::xid8, ?)
+              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY transaction_id, position
+            LIMIT ?
+            """;
+
+    private static final String STREAM = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ? ORDER BY version";
+    private static final String AT = "SELECT " + COLUMNS + " FROM events WHERE position = ?";
+
+    /** Up to {@code limit} committed events after {@code checkpoint}, below the transaction horizon. */
+    List<LoggedEvent> after(Connection connection, Checkpoint checkpoint, int limit) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(AFTER)) {
+            statement.setString(1, Long.toString(checkpoint.transactionId()));
+            statement.setLong(2, checkpoint.position());
+            statement.setInt(3, limit);
+            return read(statement);
+        }
+    }
+
+    /** Every event of one stream, in version order. */
+    List<LoggedEvent> stream(Connection connection, UUID streamId) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(STREAM)) {
+            statement.setObject(1, streamId);
+            return read(statement);
+        }
+    }
+
+    /** The event at a global position. */
+    Optional<LoggedEvent> at(Connection connection, long position) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(AT)) {
+            statement.setLong(1, position);
+            return read(statement).stream().findFirst();
+        }
+    }
+
+    private static List<LoggedEvent> read(PreparedStatement statement) throws SQLException {
+        List<LoggedEvent> events = new ArrayList<>();
+        try (ResultSet rows = statement.executeQuery()) {
+            while (rows.next()) {
+                events.add(new LoggedEvent(Long.parseLong(rows.getString(1)), rows.getLong(2),
+                        rows.getObject(3, UUID.class), rows.getObject(4, UUID.class), rows.getLong(5),
+                        rows.getString(6), rows.getInt(7), rows.getString(8), rows.getString(9),
+                        rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant()));
+            }
+        }
+        return events;
+    }
+}

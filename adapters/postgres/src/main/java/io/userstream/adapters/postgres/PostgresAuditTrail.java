@@ -1,0 +1,101 @@
+package io.userstream.adapters.postgres;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.userstream.application.port.out.AuditTrail;
+import io.userstream.application.view.AuditEntry;
+import io.userstream.domain.user.UserId;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * {@link AuditTrail} read straight from the {@code events} table. The data is shown as it was stored,
+ * not decoded into domain events, so the trail stays readable for any event type or schema version.
+ *
+ * <p>The stored payload keeps personal data apart ({@code {"data": {...}, "personal": {...}}}) so it
+ * can be encrypted per user later; the trail shows one flat object, as a reader expects, with every
+ * {@code password_hash} replaced by {@link AuditEntry#REDACTED}.
+ */
+public final class PostgresAuditTrail implements AuditTrail {
+
+    private static final String HISTORY = """
+            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text, metadata::text
+            FROM events
+            WHERE stream_id = ?
+            ORDER BY version
+            """;
+
+    private static final String PASSWORD_HASH = "password_hash";
+
+    private final DataSource dataSource;
+    private final UserEventCodec codec = new UserEventCodec();
+
+    public PostgresAuditTrail(DataSource dataSource) {
+        this.dataSource = dataSource;
+    }
+
+    @Override
+    public List<AuditEntry> history(UserId userId) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement statement = connection.prepareStatement(HISTORY)) {
+            statement.setObject(1, userId.value());
+            List<AuditEntry> entries = new ArrayList<>();
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    JsonNode metadata = codec.read(rows.getString(8));
+                    entries.add(new AuditEntry(
+                            rows.getObject(1, UUID.class),
+                            rows.getString(2),
+                            rows.getLong(3),
+                            rows.getLong(4),
+                            rows.getTimestamp(5).toInstant(),
+                            rows.getTimestamp(6).toInstant(),
+                            text(metadata, "correlation_id"),
+                            text(metadata, "causation_id"),
+                            text(metadata, "actor"),
+                            dataJson(rows.getString(7))));
+                }
+            }
+            return entries;
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot read the history of user " + userId, e);
+        }
+    }
+
+    /** {@code data} and {@code personal} merged into one object (their keys are disjoint), hashes redacted. */
+    private String dataJson(String payloadJson) {
+        JsonNode payload = codec.read(payloadJson);
+        ObjectNode flat = codec.mapper().createObjectNode();
+        for (String part : List.of("data", "personal")) {
+            for (Map.Entry<String, JsonNode> field : payload.path(part).properties()) {
+                flat.set(field.getKey(), field.getValue().deepCopy());
+            }
+        }
+        redact(flat);
+        return codec.write(flat);
+    }
+
+    /** Anywhere in the tree, so that a nested hash in a future schema version cannot slip through. */
+    private static void redact(JsonNode node) {
+        if (node instanceof ObjectNode object && object.has(PASSWORD_HASH)) {
+            object.put(PASSWORD_HASH, AuditEntry.REDACTED);
+        }
+        if (node.isContainerNode()) {
+            node.forEach(PostgresAuditTrail::redact);
+        }
+    }
+
+    /** Metadata written by older code may lack a key (causation id is optional): absent reads as empty. */
+    private static String text(JsonNode metadata, String key) {
+        JsonNode value = metadata.get(key);
+        return value == null || value.isNull() ? "" : value.asText();
+    }
+}

@@ -1,0 +1,291 @@
+package io.userstream.adapters.postgres;
+
+import io.userstream.application.view.ParkedEvent;
+import io.userstream.application.port.out.ProjectionObserver;
+import io.userstream.application.view.ProjectionStatus;
+import io.userstream.application.view.ProjectionStatus.ProjectionState;
+import io.userstream.application.view.ProjectionStatus.RebuildProgress;
+import io.userstream.application.port.out.Projections;
+import io.userstream.domain.user.UserId;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The projections of user-service, each run by a {@link SubscriptionRunner}, and the operator's
+ * view of them ({@link Projections}): status with lag and horizon, rebuild, replay, parked events.
+ */
+public final class PostgresProjections implements Projections, AutoCloseable {
+
+    /** Advisory-lock keys of a subscription: its schema and its name, so separate schemas never collide. */
+    static final String LOCK_KEYS = "hashtext(current_schema()), hashtext(?)";
+
+    private final DataSource dataSource;
+    private final SubscriptionSettings settings;
+    private final ProjectionObserver observer;
+    private final Map<String, Projection> projections = new LinkedHashMap<>();
+    private final Map<String, SubscriptionRunner> runners = new LinkedHashMap<>();
+    private final EventLog log = new EventLog();
+    private final UserEventCodec codec = new UserEventCodec();
+
+    PostgresProjections(DataSource dataSource, SubscriptionSettings settings, ProjectionObserver observer,
+                        List<Projection> projections) {
+        this.dataSource = dataSource;
+        this.settings = settings;
+        this.observer = observer;
+        for (Projection projection : projections) {
+            this.projections.put(projection.name(), projection);
+        }
+    }
+
+    /** user-service's projections: today the {@code user_read_model}. Call {@link #start()} to run them. */
+    public static PostgresProjections forUserService(DataSource dataSource, SubscriptionSettings settings,
+                                                     ProjectionObserver observer) {
+        return new PostgresProjections(dataSource, settings, observer, List.of(new UserReadModelProjection()));
+    }
+
+    /** Starts one runner per projection; each becomes active here or stands by for another instance. */
+    public synchronized void start() {
+        for (Projection projection : projections.values()) {
+            SubscriptionRunner runner = new SubscriptionRunner(dataSource, projection, settings, observer);
+            runners.put(projection.name(), runner);
+            runner.start();
+        }
+    }
+
+    /** Whether this instance is the active one for {@code name}. */
+    public boolean isActive(String name) {
+        SubscriptionRunner runner = runners.get(name);
+        return runner != null && runner.isActive();
+    }
+
+    @Override
+    public synchronized void close() {
+        runners.values().forEach(SubscriptionRunner::close);
+        runners.clear();
+    }
+
+    @Override
+    public List<String> names() {
+        return List.copyOf(projections.keySet());
+    }
+
+    @Override
+    public List<ProjectionStatus> statuses() {
+        try (Connection connection = dataSource.getConnection()) {
+            double horizon = horizonBlockedSeconds(connection);
+            List<ProjectionStatus> statuses = new ArrayList<>();
+            for (String name : projections.keySet()) {
+                statuses.add(status(connection, name, horizon));
+            }
+            return statuses;
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot read projection status", e);
+        }
+    }
+
+    @Override
+    public ProjectionStatus requestRebuild(String name) {
+        try (Connection connection = dataSource.getConnection()) {
+            try (PreparedStatement request = connection.prepareStatement("""
+                    INSERT INTO subscriptions (name, rebuild_requested_at) VALUES (?, clock_timestamp())
+                    ON CONFLICT (name) DO UPDATE SET rebuild_requested_at = coalesce(subscriptions.rebuild_requested_at,
+                        EXCLUDED.rebuild_requested_at)
+                    """)) {
+                request.setString(1, name);
+                request.executeUpdate();
+            }
+            try (PreparedStatement wake = connection.prepareStatement("SELECT pg_notify('userstream_events', '')")) {
+                wake.execute();
+            }
+            return status(connection, name, horizonBlockedSeconds(connection));
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot request a rebuild of " + name, e);
+        }
+    }
+
+    @Override
+    public long replayStream(String name, UserId userId) {
+        Projection projection = projections.get(name);
+        try (Connection connection = dataSource.getConnection()) {
+            connection.setAutoCommit(false);
+            try {
+                long applied = replay(connection, projection, userId.value());
+                connection.commit();
+                return applied;
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot replay stream " + userId + " into " + name, e);
+        }
+    }
+
+    /** Forgets the stream, then applies all its events in order, in the caller's transaction. */
+    private long replay(Connection connection, Projection projection, UUID streamId) throws SQLException {
+        projection.forget(connection, projection.table(), streamId);
+        List<LoggedEvent> events = log.stream(connection, streamId);
+        for (LoggedEvent event : events) {
+            projection.apply(connection, projection.table(), event.decode(codec));
+        }
+        return events.size();
+    }
+
+    @Override
+    public List<ParkedEvent> parkedEvents(Optional<String> name) {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement select = connection.prepareStatement("""
+                     SELECT p.subscription, p.position, p.event_id, e.event_type, e.stream_id, e.version, p.error,
+                            p.attempts, p.parked_at
+                     FROM parked_events p JOIN events e ON e.position = p.position
+                     WHERE ?::text IS NULL OR p.subscription = ?
+                     ORDER BY p.subscription, p.position
+                     """)) {
+            select.setString(1, name.orElse(null));
+            select.setString(2, name.orElse(null));
+            List<ParkedEvent> parked = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    parked.add(new ParkedEvent(rows.getString(1), rows.getLong(2), rows.getObject(3, UUID.class),
+                            rows.getString(4), rows.getObject(5, UUID.class), rows.getLong(6), rows.getString(7),
+                            rows.getInt(8), rows.getTimestamp(9).toInstant()));
+                }
+            }
+            return parked;
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot list parked events", e);
+        }
+    }
+
+    @Override
+    public Optional<String> retryParkedEvent(String name, long position) {
+        Projection projection = projections.get(name);
+        try (Connection connection = dataSource.getConnection()) {
+            LoggedEvent event = log.at(connection, position)
+                    .orElseThrow(() -> new IllegalArgumentException("no event at position " + position));
+            connection.setAutoCommit(false);
+            try {
+                // The whole stream, not the one event: later events of the user were applied while this
+                // one was parked, and the version guard would otherwise skip it.
+                replay(connection, projection, event.streamId());
+                try (PreparedStatement unpark = connection.prepareStatement(
+                        "DELETE FROM parked_events WHERE subscription = ? AND position = ?")) {
+                    unpark.setString(1, name);
+                    unpark.setLong(2, position);
+                    unpark.executeUpdate();
+                }
+                connection.commit();
+                return Optional.empty();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                String error = e.getClass().getSimpleName() + ": " + e.getMessage();
+                try (PreparedStatement record = connection.prepareStatement("""
+                        UPDATE parked_events SET error = ?, attempts = attempts + 1, parked_at = clock_timestamp()
+                        WHERE subscription = ? AND position = ?
+                        """)) {
+                    record.setString(1, error);
+                    record.setString(2, name);
+                    record.setLong(3, position);
+                    record.executeUpdate();
+                }
+                connection.commit();
+                return Optional.of(error);
+            }
+        } catch (SQLException e) {
+            throw EventStoreException.of("cannot retry parked event " + position + " of " + name, e);
+        }
+    }
+
+    private ProjectionStatus status(Connection connection, String name, double horizonBlockedSeconds)
+            throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT coalesce(s.checkpoint_transaction_id, '0')::text, coalesce(s.checkpoint_position, 0),
+                       s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()),
+                       s.rebuild_started_at, s.rebuild_done, s.rebuild_total,
+                       (SELECT count(*) FROM parked_events p WHERE p.subscription = n.name),
+                       EXISTS (SELECT 1 FROM pg_locks l
+                               WHERE l.locktype = 'advisory' AND l.granted
+                                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                 AND l.classid::text::bigint = (hashtext(current_schema())::bigint & 4294967295)
+                                 AND l.objid::text::bigint = (hashtext(n.name)::bigint & 4294967295)
+                                 AND l.objsubid = 2)
+                FROM (SELECT ?::text AS name) n LEFT JOIN subscriptions s ON s.name = n.name
+                """)) {
+            select.setString(1, name);
+            try (ResultSet row = select.executeQuery()) {
+                row.next();
+                Checkpoint checkpoint = new Checkpoint(Long.parseLong(row.getString(1)), row.getLong(2));
+                String storedState = row.getString(3);
+                Optional<String> lastError = Optional.ofNullable(row.getString(4));
+                Instant updatedAt = row.getTimestamp(5).toInstant();
+                Timestamp rebuildStarted = row.getTimestamp(6);
+                Optional<RebuildProgress> rebuild = Optional.empty();
+                if (rebuildStarted != null) {
+                    long done = row.getLong(7);
+                    double seconds = Math.max(0.001,
+                            Duration.between(rebuildStarted.toInstant(), Instant.now()).toMillis() / 1000.0);
+                    rebuild = Optional.of(new RebuildProgress(done, row.getLong(8), done / seconds,
+                            rebuildStarted.toInstant()));
+                }
+                long parked = row.getLong(9);
+                boolean held = row.getBoolean(10);
+                long[] lag = lag(connection, checkpoint);
+                ProjectionState state;
+                if (!held) {
+                    state = ProjectionState.STOPPED;
+                } else if ("FAILED".equals(storedState)) {
+                    state = ProjectionState.FAILED;
+                } else if (rebuild.isPresent()) {
+                    state = ProjectionState.REBUILDING;
+                } else {
+                    state = lag[0] > settings.batchSize() ? ProjectionState.CATCHING_UP : ProjectionState.RUNNING;
+                }
+                return new ProjectionStatus(name, state, checkpoint.toString(), lag[0], lag[1] / 1000.0, parked,
+                        horizonBlockedSeconds, rebuild, lastError, updatedAt);
+            }
+        }
+    }
+
+    /** Events after the checkpoint, and the age in milliseconds of the oldest of them. */
+    private static long[] lag(Connection connection, Checkpoint checkpoint) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(recorded_at)) * 1000)::bigint, 0)
+                FROM events WHERE (transaction_id, position) > (?::text::xid8, ?)
+                """)) {
+            select.setString(1, Long.toString(checkpoint.transactionId()));
+            select.setLong(2, checkpoint.position());
+            try (ResultSet row = select.executeQuery()) {
+                row.next();
+                return new long[] {row.getLong(1), row.getLong(2)};
+            }
+        }
+    }
+
+    /**
+     * Age of the oldest open transaction that has written (holds an xid): the log's horizon cannot
+     * pass it, so every subscription waits for it. Zero when there is none.
+     */
+    static double horizonBlockedSeconds(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0)
+                FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                """);
+             ResultSet row = select.executeQuery()) {
+            row.next();
+            return row.getDouble(1);
+        }
+    }
+}

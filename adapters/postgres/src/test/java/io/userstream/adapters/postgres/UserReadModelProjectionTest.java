@@ -1,0 +1,220 @@
+package io.userstream.adapters.postgres;
+
+import io.userstream.application.port.in.CommandContext;
+import io.userstream.application.port.in.CreateUserUseCase;
+import io.userstream.application.port.in.UpdateProfileUseCase;
+import io.userstream.application.port.in.UserCommand;
+import io.userstream.application.port.in.ChangeEmailUseCase;
+import io.userstream.application.port.out.PasswordHasher;
+import io.userstream.application.port.out.ProjectionObserver;
+import io.userstream.application.view.ProjectionStatus.ProjectionState;
+import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.service.UserCommandService;
+import io.userstream.application.support.UuidV7Generator;
+import io.userstream.domain.user.PasswordHash;
+import io.userstream.domain.user.PlainPassword;
+import io.userstream.domain.user.User;
+import io.userstream.domain.user.UserId;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The user read model as the projection keeps it, rebuilds it and replays into it, on the real PostgreSQL. */
+class UserReadModelProjectionTest {
+
+    private static final CommandContext CONTEXT = new CommandContext("test", Optional.empty(), "test");
+
+    private TestDatabase db;
+    private PostgresUserEventStore store;
+    private UserCommandService commands;
+    private PostgresProjections projections;
+
+    @BeforeEach
+    void open() {
+        db = TestDatabase.create();
+        store = new PostgresUserEventStore(db.database().dataSource());
+        PasswordHash constant = new PasswordHash("$argon2id$test");
+        commands = new UserCommandService(store, new PasswordHasher() {
+            @Override
+            public PasswordHash hash(PlainPassword password) {
+                return constant;
+            }
+
+            @Override
+            public boolean matches(PlainPassword password, PasswordHash hash) {
+                return false;
+            }
+        }, () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());
+        projections = PostgresProjections.forUserService(db.database().dataSource(), SubscriptionRunnerTest.FAST,
+                ProjectionObserver.NONE);
+        projections.start();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        projections.close();
+        db.close();
+    }
+
+    @Test
+    void the_read_model_follows_every_command() {
+        User user = create();
+        String id = user.id().toString();
+        commands.changeEmail(new ChangeEmailUseCase.ChangeEmail(id, "changed-" + user.username() + "@example.org",
+                OptionalLong.empty()), CONTEXT);
+        commands.updateProfile(new UpdateProfileUseCase.UpdateProfile(id, Optional.of("Grace"), Optional.empty(),
+                Optional.of("https://example.com/g.png"), OptionalLong.empty()), CONTEXT);
+        commands.deactivateUser(new UserCommand(id, OptionalLong.empty()), CONTEXT);
+        User deleted = commands.deleteUser(new UserCommand(id, OptionalLong.empty()), CONTEXT);
+
+        awaitCaughtUp();
+        assertThat(rows()).containsEntry(deleted.id().value(), row(deleted));
+        assertThat(rows().get(deleted.id().value())).contains("DELETED", "Grace", "changed-");
+    }
+
+    @Test
+    void a_rebuild_while_writers_and_readers_run_ends_equal_to_the_fold_of_every_stream() throws Exception {
+        List<UserId> ids = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            ids.add(create().id());
+        }
+        awaitCaughtUp();
+
+        AtomicBoolean running = new AtomicBoolean(true);
+        ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        AtomicLong reads = new AtomicLong();
+        Thread writer = Thread.ofPlatform().start(() -> {
+            int i = 0;
+            while (running.get()) {
+                try {
+                    if (i % 3 == 0) {
+                        ids.add(create().id());
+                    } else {
+                        commands.updateProfile(new UpdateProfileUseCase.UpdateProfile(ids.get(i % ids.size()).toString(),
+                                Optional.of("n" + i), Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+                    }
+                    i++;
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }
+        });
+        Thread reader = Thread.ofPlatform().start(() -> {
+            while (running.get()) {
+                try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+                     ResultSet row = statement.executeQuery("SELECT count(*) FROM user_read_model")) {
+                    row.next();
+                    if (row.getLong(1) < 300) {
+                        failures.add(new AssertionError("a reader saw only " + row.getLong(1) + " users"));
+                    }
+                    reads.incrementAndGet();
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }
+        });
+
+        projections.requestRebuild(UserReadModelProjection.NAME);
+        Eventually.await("rebuild starts", Duration.ofSeconds(10), () -> status().rebuild().isPresent()
+                || rebuildFinished());
+        Eventually.await("rebuild completes", Duration.ofSeconds(60), this::rebuildFinished);
+        running.set(false);
+        writer.join();
+        reader.join();
+
+        assertThat(failures).isEmpty();
+        assertThat(reads.get()).isPositive();
+        awaitCaughtUp();
+        Map<UUID, String> expected = new HashMap<>();
+        for (UserId id : ids) {
+            List<RecordedUserEvent> history = store.load(id);
+            expected.put(id.value(), row(User.fromHistory(history.stream().map(RecordedUserEvent::event).toList())));
+        }
+        assertThat(rows()).isEqualTo(expected);
+        assertThat(status().state()).isEqualTo(ProjectionState.RUNNING);
+    }
+
+    @Test
+    void replaying_a_stream_repairs_a_tampered_row() throws Exception {
+        User user = create();
+        awaitCaughtUp();
+        try (Connection connection = db.rawConnection(); Statement tamper = connection.createStatement()) {
+            tamper.execute("UPDATE user_read_model SET email = 'wrong@example.com', version = 99 WHERE id = '"
+                    + user.id() + "'");
+        }
+
+        assertThat(projections.replayStream(UserReadModelProjection.NAME, user.id())).isEqualTo(1);
+        assertThat(rows().get(user.id().value())).isEqualTo(row(user));
+    }
+
+    private boolean rebuildFinished() {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery(
+                     "SELECT rebuild_requested_at IS NULL FROM subscriptions WHERE name = 'user_read_model'")) {
+            return row.next() && row.getBoolean(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private io.userstream.application.view.ProjectionStatus status() {
+        return projections.statuses().getFirst();
+    }
+
+    private void awaitCaughtUp() {
+        Eventually.await("projection caught up", Duration.ofSeconds(30), () -> status().lagEvents() == 0);
+    }
+
+    private User create() {
+        String name = "u" + UUID.randomUUID().toString().substring(0, 12);
+        return commands.createUser(new CreateUserUseCase.CreateUser(name + "@example.com", name, "long-enough-pw",
+                "Ada", "", ""), CONTEXT);
+    }
+
+    /** A user as one comparable line, in the read model's terms. */
+    private static String row(User user) {
+        return String.join("|", user.email().value(), user.username().value(), user.profile().firstName(),
+                user.profile().lastName(), user.profile().avatarUrl(), user.status().name(),
+                user.createdAt().toString(), user.updatedAt().toString(),
+                String.valueOf(user.deletedAt()), Long.toString(user.version()));
+    }
+
+    private Map<UUID, String> rows() {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT id, email, username, first_name, last_name, avatar_url,"
+                     + " status, created_at, last_updated, deleted_at, version FROM user_read_model")) {
+            Map<UUID, String> result = new HashMap<>();
+            while (rows.next()) {
+                result.put(rows.getObject(1, UUID.class), String.join("|", rows.getString(2), rows.getString(3),
+                        rows.getString(4), rows.getString(5), rows.getString(6), rows.getString(7),
+                        rows.getTimestamp(8).toInstant().toString(), rows.getTimestamp(9).toInstant().toString(),
+                        String.valueOf(rows.getTimestamp(10) == null ? null : rows.getTimestamp(10).toInstant()),
+                        Long.toString(rows.getLong(11))));
+            }
+            return result;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

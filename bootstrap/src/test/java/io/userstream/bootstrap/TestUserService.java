@@ -1,0 +1,63 @@
+package io.userstream.bootstrap;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.PostgresSettings;
+import io.userstream.adapters.postgres.SubscriptionSettings;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real user-service for end-to-end tests: its own schema in the real {@code userstream_test}
+ * database (dropped on close), free ports, and a grpc-java channel to it.
+ */
+final class TestUserService implements AutoCloseable {
+
+    static final String DB_URL = System.getenv().getOrDefault("USERSTREAM_TEST_DB_URL",
+            "jdbc:postgresql://127.0.0.1:5432/userstream_test");
+    static final String DB_USER = System.getenv().getOrDefault("USERSTREAM_TEST_DB_USER", "postgres");
+    static final String ADMIN_TOKEN = "test-admin-token-" + UUID.randomUUID();
+
+    final String schema = "e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    final UserServiceApp app;
+    final ManagedChannel channel;
+
+    TestUserService() {
+        app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
+                new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
+                // Cheaper Argon2id than production: the tests exercise the flow, not the cost.
+                new Argon2idPasswordHasher.Parameters(1024, 1, 1),
+                Optional.of(ADMIN_TOKEN),
+                new SubscriptionSettings(100, Duration.ofMillis(200), Duration.ofMillis(200), 3, Duration.ofMillis(10),
+                        SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE),
+                Duration.ofMillis(200)));
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
+    }
+
+    /** Runs SQL in this service's schema. */
+    void sql(String statementText) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(DB_URL, DB_USER, "");
+             Statement statement = connection.createStatement()) {
+            connection.setSchema(schema);
+            statement.execute(statementText);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        app.close();
+        try (Connection connection = DriverManager.getConnection(DB_URL, DB_USER, "");
+             Statement statement = connection.createStatement()) {
+            statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+        }
+    }
+}
