@@ -66,7 +66,7 @@ public final class PostgresAuditTrail implements AuditTrail {
             }
             return entries;
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot read the history of user " + userId, e);
+            throw DatabaseException.of("cannot read the history of user " + userId, e);
         }
     }
 

@@ -92,7 +92,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             }
             return statuses;
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot read projection status", e);
+            throw DatabaseException.of("cannot read projection status", e);
         }
     }
 
@@ -112,7 +112,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             }
             return status(connection, name, horizonBlockedSeconds(connection));
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot request a rebuild of " + name, e);
+            throw DatabaseException.of("cannot request a rebuild of " + name, e);
         }
     }
 
@@ -130,7 +130,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                 throw e;
             }
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot replay stream " + userId + " into " + name, e);
+            throw DatabaseException.of("cannot replay stream " + userId + " into " + name, e);
         }
     }
 
@@ -166,7 +166,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             }
             return parked;
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot list parked events", e);
+            throw DatabaseException.of("cannot list parked events", e);
         }
     }
 
@@ -205,7 +205,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                 return Optional.of(error);
             }
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot retry parked event " + position + " of " + name, e);
+            throw DatabaseException.of("cannot retry parked event " + position + " of " + name, e);
         }
     }
 

@@ -100,7 +100,7 @@ public final class PostgresUserEventStore implements UserEventStore {
             }
             return events;
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot load stream " + userId, e);
+            throw DatabaseException.of("cannot load stream " + userId, e);
         }
     }
 
@@ -158,9 +158,9 @@ public final class PostgresUserEventStore implements UserEventStore {
             if (outcome.isPresent()) {
                 return outcome.get();
             }
-            throw EventStoreException.of("cannot append to stream " + stream, e);
+            throw DatabaseException.of("cannot append to stream " + stream, e);
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot append to stream " + stream, e);
+            throw DatabaseException.of("cannot append to stream " + stream, e);
         }
     }
 

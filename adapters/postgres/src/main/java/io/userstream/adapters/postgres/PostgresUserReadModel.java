@@ -98,7 +98,7 @@ public final class PostgresUserReadModel implements UserReadModel {
             boolean hasMore = users.size() > limit;
             return new UserPage(hasMore ? users.subList(0, limit) : users, hasMore);
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot list users from the read model", e);
+            throw DatabaseException.of("cannot list users from the read model", e);
         }
     }
 
@@ -110,7 +110,7 @@ public final class PostgresUserReadModel implements UserReadModel {
                 return rows.next() ? Optional.of(view(rows)) : Optional.empty();
             }
         } catch (SQLException e) {
-            throw EventStoreException.of("cannot read " + what + " from the read model", e);
+            throw DatabaseException.of("cannot read " + what + " from the read model", e);
         }
     }
 
