@@ -57,4 +57,13 @@ if command -v rabbitmqctl >/dev/null; then
   wait_for "RabbitMQ application" 120 rabbitmqctl await_startup
 fi
 
+# Tests use their own virtual host so they never touch the queues of a locally running service.
+if command -v rabbitmqctl >/dev/null; then
+  if ! rabbitmqctl -q list_vhosts | grep -qx userstream_test; then
+    echo "setup: creating RabbitMQ virtual host userstream_test"
+    rabbitmqctl -q add_vhost userstream_test
+  fi
+  rabbitmqctl -q set_permissions -p userstream_test guest ".*" ".*" ".*"
+fi
+
 echo "setup: PostgreSQL and RabbitMQ are ready"

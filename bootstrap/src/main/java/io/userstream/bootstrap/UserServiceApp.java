@@ -1,31 +1,23 @@
 package io.userstream.bootstrap;
 
-import io.grpc.health.v1.HealthCheckResponse;
-import io.grpc.health.v1.HealthProto;
-import io.grpc.protobuf.services.HealthStatusManager;
-import io.helidon.health.HealthCheckResponse.Status;
-import io.helidon.health.HealthCheckType;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.service.registry.Services;
-import io.helidon.webserver.WebServer;
-import io.helidon.webserver.grpc.GrpcReflectionFeature;
 import io.helidon.webserver.grpc.GrpcRouting;
-import io.helidon.webserver.observe.ObserveFeature;
-import io.helidon.webserver.observe.health.HealthObserver;
-import io.helidon.webserver.observe.metrics.MetricsObserver;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.grpc.AdminAuthorization;
 import io.userstream.adapters.grpc.CallMetadata;
 import io.userstream.adapters.grpc.ProjectionAdminGrpcService;
 import io.userstream.adapters.grpc.UserGrpcService;
+import io.userstream.adapters.metrics.MeteredIntegrationEventPublisher;
 import io.userstream.adapters.metrics.MeteredUserEventStore;
 import io.userstream.adapters.metrics.MeteredUserQueries;
 import io.userstream.adapters.metrics.ProjectionMetrics;
 import io.userstream.adapters.postgres.PostgresAuditTrail;
-import io.userstream.adapters.postgres.PostgresProjections;
-import io.userstream.adapters.postgres.PostgresUserReadModel;
 import io.userstream.adapters.postgres.PostgresDatabase;
+import io.userstream.adapters.postgres.PostgresProjections;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
+import io.userstream.adapters.postgres.PostgresUserReadModel;
+import io.userstream.adapters.rabbitmq.RabbitIntegrationEventPublisher;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.application.service.ProjectionAdminService;
@@ -33,37 +25,37 @@ import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
 import io.userstream.application.support.UuidV7Generator;
 import io.userstream.proto.admin.v1.ProjectionAdminProto;
+import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.user.v1.UserServiceProto;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * A running user-service: the database pool and one Helidon server with two listeners, gRPC on
- * the default socket and metrics/health on the {@code admin} socket.
- *
- * <p>gRPC lives on the default socket because Helidon 4.4's gRPC reflection only works there.
+ * A running user-service: the database pool, the projections (read model and, when configured, the
+ * outbox relay to RabbitMQ) and the gRPC/metrics server.
  */
 final class UserServiceApp implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(UserServiceApp.class.getName());
-    private static final String ADMIN_SOCKET = "admin";
 
     private final PostgresDatabase database;
-    private final WebServer server;
-    private final HealthStatusManager grpcHealth;
+    private final GrpcServer server;
     private final PostgresProjections projections;
     private final ProjectionMetrics projectionMetrics;
+    private final Optional<RabbitIntegrationEventPublisher> publisher;
 
-    private UserServiceApp(PostgresDatabase database, WebServer server, HealthStatusManager grpcHealth,
-                           PostgresProjections projections, ProjectionMetrics projectionMetrics) {
+    private UserServiceApp(PostgresDatabase database, GrpcServer server, PostgresProjections projections,
+                           ProjectionMetrics projectionMetrics, Optional<RabbitIntegrationEventPublisher> publisher) {
         this.database = database;
         this.server = server;
-        this.grpcHealth = grpcHealth;
         this.projections = projections;
         this.projectionMetrics = projectionMetrics;
+        this.publisher = publisher;
     }
 
     /** Wires and starts everything; fails fast (and releases what it opened) if the database is unreachable. */
@@ -86,48 +78,28 @@ final class UserServiceApp implements AutoCloseable {
                     queries, queries, queries, queries, queries, queries));
 
             ProjectionMetrics projectionMetrics = new ProjectionMetrics(meters);
-            PostgresProjections projections = PostgresProjections.forUserService(database.dataSource(),
-                    settings.subscriptions(), projectionMetrics);
-            projectionMetrics.watch(projections, settings.metricsRefresh());
+            Optional<RabbitIntegrationEventPublisher> publisher = settings.outbox().map(RabbitIntegrationEventPublisher::new);
+            PostgresProjections projections = publisher
+                    .map(rabbit -> PostgresProjections.forUserService(database.dataSource(), settings.subscriptions(),
+                            projectionMetrics, new MeteredIntegrationEventPublisher(rabbit, meters)))
+                    .orElseGet(() -> PostgresProjections.forUserService(database.dataSource(),
+                            settings.subscriptions(), projectionMetrics));
+            projectionMetrics.watch(projections, settings.metricsRefresh())
+                    .alsoAs("outbox_relay", "outbox_pending_events", "outbox_lag_seconds");
             ProjectionAdminGrpcService adminService = new ProjectionAdminGrpcService(new ProjectionAdminService(projections));
 
-            HealthStatusManager grpcHealth = new HealthStatusManager();
             GrpcRouting.Builder grpc = GrpcRouting.builder()
                     .intercept(new CallMetadata())
                     .intercept(new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME))
                     // Registered with their file descriptors so reflection can describe them, not just list them.
                     .service(UserServiceProto.getDescriptor(), userService)
-                    .service(ProjectionAdminProto.getDescriptor(), adminService)
-                    .service(HealthProto.getDescriptor(), grpcHealth.getHealthService());
-
-            ObserveFeature observe = ObserveFeature.builder()
-                    .sockets(List.of(ADMIN_SOCKET))
-                    .addObserver(MetricsObserver.builder().endpoint("/metrics").build())
-                    .addObserver(HealthObserver.builder()
-                            .endpoint("/health")
-                            .details(true)
-                            .addCheck(() -> io.helidon.health.HealthCheckResponse.builder()
-                                    .status(database.isReachable() ? Status.UP : Status.DOWN)
-                                    .build(), HealthCheckType.READINESS, "postgresql")
-                            .build())
-                    .build();
-
-            WebServer server = WebServer.builder()
-                    .host(settings.host())
-                    .port(settings.grpcPort())
-                    .addRouting(grpc)
-                    .addFeature(GrpcReflectionFeature.builder().enabled(true).addSocket("@default").build())
-                    .addFeature(observe)
-                    .putSocket(ADMIN_SOCKET, socket -> socket.host(settings.host()).port(settings.httpPort()))
-                    .build()
-                    .start();
+                    .service(ProjectionAdminProto.getDescriptor(), adminService);
+            GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(), grpc,
+                    List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable));
             projections.start();
-            grpcHealth.setStatus("", HealthCheckResponse.ServingStatus.SERVING);
-            grpcHealth.setStatus(UserServiceProto.getDescriptor().findServiceByName("UserService").getFullName(),
-                    HealthCheckResponse.ServingStatus.SERVING);
-            LOG.info(() -> "user-service started: gRPC on port " + server.port() + ", metrics and health on port "
-                    + server.port(ADMIN_SOCKET));
-            return new UserServiceApp(database, server, grpcHealth, projections, projectionMetrics);
+            LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "
+                    + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off"));
+            return new UserServiceApp(database, server, projections, projectionMetrics, publisher);
         } catch (RuntimeException e) {
             database.close();
             throw e;
@@ -135,20 +107,20 @@ final class UserServiceApp implements AutoCloseable {
     }
 
     int grpcPort() {
-        return server.port();
+        return server.grpcPort();
     }
 
     int httpPort() {
-        return server.port(ADMIN_SOCKET);
+        return server.httpPort();
     }
 
-    /** Reports NOT_SERVING, stops accepting calls, stops the projections (their open batches roll back), then closes the pool. */
+    /** Stops accepting calls, stops the projections (open batches roll back), then closes the connections. */
     @Override
     public void close() {
-        grpcHealth.enterTerminalState();
         server.stop();
         projections.close();
         projectionMetrics.close();
+        publisher.ifPresent(RabbitIntegrationEventPublisher::close);
         database.close();
         LOG.info("user-service stopped");
     }

@@ -4,6 +4,7 @@ import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
+import io.userstream.adapters.rabbitmq.RabbitSettings;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -21,14 +22,15 @@ import java.util.Optional;
  * @param adminToken    bearer token of the admin API; empty disables it (there is no default)
  * @param subscriptions how projections read the log and recover
  * @param metricsRefresh how often projection gauges are refreshed from the database
+ * @param outbox        where the outbox relay publishes; empty turns the relay off
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, Optional<String> adminToken,
-                           SubscriptionSettings subscriptions, Duration metricsRefresh) {
+                           SubscriptionSettings subscriptions, Duration metricsRefresh,
+                           Optional<RabbitSettings> outbox) {
 
     static UserServiceSettings from(Config config) {
         Config root = config.get("userstream");
-        Config db = root.get("db");
         Config hashing = root.get("argon2");
         Config projections = root.get("projections");
         SubscriptionSettings defaults = SubscriptionSettings.DEFAULTS;
@@ -36,13 +38,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 root.get("host").asString().orElse("0.0.0.0"),
                 root.get("grpc.port").asInt().orElse(9090),
                 root.get("http.port").asInt().orElse(9091),
-                new PostgresSettings(
-                        db.get("url").asString().orElse("jdbc:postgresql://127.0.0.1:5432/userstream_users"),
-                        db.get("user").asString().orElse("postgres"),
-                        db.get("password").asString().orElse(""),
-                        db.get("schema").asString().orElse("public"),
-                        db.get("pool.size").asInt().orElse(16),
-                        Duration.ofSeconds(db.get("timeout").asInt().orElse(5))),
+                postgres(root.get("db"), "jdbc:postgresql://127.0.0.1:5432/userstream_users", 16),
                 new Argon2idPasswordHasher.Parameters(
                         hashing.get("memory").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
                         hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
@@ -57,6 +53,30 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         Duration.ofMillis(projections.get("backoff").asLong().orElse(defaults.retryBackoff().toMillis())),
                         SubscriptionSettings.FailurePolicy.valueOf(projections.get("policy").asString()
                                 .orElse(defaults.onFailure().name()).toUpperCase(Locale.ROOT))),
-                Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)));
+                Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
+                root.get("outbox.enabled").asBoolean().orElse(true)
+                        ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty());
+    }
+
+    /** Database settings under {@code node}, shared by both services' configuration. */
+    static PostgresSettings postgres(Config node, String defaultUrl, int defaultPoolSize) {
+        return new PostgresSettings(
+                node.get("url").asString().orElse(defaultUrl),
+                node.get("user").asString().orElse("postgres"),
+                node.get("password").asString().orElse(""),
+                node.get("schema").asString().orElse("public"),
+                node.get("pool.size").asInt().orElse(defaultPoolSize),
+                Duration.ofSeconds(node.get("timeout").asInt().orElse(5)));
+    }
+
+    /** RabbitMQ settings under {@code node}, shared by both services' configuration. */
+    static RabbitSettings rabbit(Config node) {
+        return new RabbitSettings(
+                node.get("host").asString().orElse("127.0.0.1"),
+                node.get("port").asInt().orElse(5672),
+                node.get("user").asString().orElse("guest"),
+                node.get("password").asString().orElse("guest"),
+                node.get("vhost").asString().orElse("/"),
+                Duration.ofMillis(node.get("confirm.timeout").asLong().orElse(5000L)));
     }
 }

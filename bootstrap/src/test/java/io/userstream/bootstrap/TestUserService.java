@@ -5,6 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
+import io.userstream.adapters.rabbitmq.RabbitSettings;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -26,11 +27,28 @@ final class TestUserService implements AutoCloseable {
     static final String DB_USER = System.getenv().getOrDefault("USERSTREAM_TEST_DB_USER", "postgres");
     static final String ADMIN_TOKEN = "test-admin-token-" + UUID.randomUUID();
 
-    final String schema = "e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    final String schema;
     final UserServiceApp app;
     final ManagedChannel channel;
+    private boolean stopped;
 
+    /** The RabbitMQ virtual host tests publish to (created by ops/setup.sh), away from real services' queues. */
+    static final RabbitSettings RABBIT = new RabbitSettings("127.0.0.1", 5672, "guest", "guest", "userstream_test",
+            Duration.ofSeconds(5));
+
+    /** A user-service without the outbox relay. */
     TestUserService() {
+        this(false);
+    }
+
+    /** @param relay whether the outbox relay publishes events to {@link #RABBIT} */
+    TestUserService(boolean relay) {
+        this(relay, "e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+    }
+
+    /** A user-service on an existing schema (e.g. restarted with the relay switched on). */
+    TestUserService(boolean relay, String schema) {
+        this.schema = schema;
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
                 // Cheaper Argon2id than production: the tests exercise the flow, not the cost.
@@ -38,7 +56,8 @@ final class TestUserService implements AutoCloseable {
                 Optional.of(ADMIN_TOKEN),
                 new SubscriptionSettings(100, Duration.ofMillis(200), Duration.ofMillis(200), 3, Duration.ofMillis(10),
                         SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE),
-                Duration.ofMillis(200)));
+                Duration.ofMillis(200),
+                relay ? Optional.of(RABBIT) : Optional.empty()));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 
@@ -51,10 +70,23 @@ final class TestUserService implements AutoCloseable {
         }
     }
 
-    @Override
-    public void close() throws Exception {
+    /** Stops the service but keeps its schema. */
+    void stop() throws InterruptedException {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         app.close();
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop();
+        dropSchema(schema);
+    }
+
+    static void dropSchema(String schema) throws SQLException {
         try (Connection connection = DriverManager.getConnection(DB_URL, DB_USER, "");
              Statement statement = connection.createStatement()) {
             statement.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");

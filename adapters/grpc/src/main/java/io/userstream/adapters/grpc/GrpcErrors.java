@@ -7,6 +7,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.StoreUnavailableException;
+import io.userstream.application.port.out.UserDirectoryUnavailableException;
 import io.userstream.domain.user.FieldViolation;
 import io.userstream.domain.user.UserRejectedException;
 import io.userstream.domain.user.UserRejection;
@@ -34,6 +35,10 @@ final class GrpcErrors {
         }
         if (failure instanceof NotFoundException notFound) {
             return status(Code.NOT_FOUND, notFound.getMessage());
+        }
+        if (failure instanceof UserDirectoryUnavailableException unavailable) {
+            LOG.log(Level.WARNING, "user-service unavailable", unavailable);
+            return status(Code.UNAVAILABLE, "user-service is unavailable, retry later: " + unavailable.getMessage());
         }
         if (failure instanceof StoreUnavailableException unavailable) {
             LOG.log(Level.WARNING, "storage unavailable", unavailable);

@@ -49,6 +49,9 @@ import java.util.concurrent.TimeUnit;
 /** {@code userstream.user.v1.UserService}: translates requests to use cases and their answers to messages. */
 public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
+    /** The longest GetUser waits for {@code min_version}, whatever the caller's deadline. */
+    private static final Duration MAX_WAIT = Duration.ofSeconds(30);
+
     /** How long GetUser waits for {@code min_version} when the caller set no deadline (the API promises 5 s). */
     static final Duration DEFAULT_WAIT = Duration.ofSeconds(5);
 
@@ -191,11 +194,12 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     private static Instant deadline() {
         Deadline deadline = Context.current().getDeadline();
         Instant now = Instant.now();
-        if (deadline != null) {
-            return now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS));
-        }
-        // Helidon 4.4's gRPC server does not turn grpc-timeout into a Context deadline; CallMetadata reads it.
-        return CallMetadata.deadline().orElse(now.plus(DEFAULT_WAIT));
+        Instant callerDeadline = deadline != null ? now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS))
+                // Helidon 4.4's gRPC server does not turn grpc-timeout into a Context deadline; CallMetadata reads it.
+                : CallMetadata.deadline().orElse(now.plus(DEFAULT_WAIT));
+        // A version that never arrives (its event parked, say) must not keep a call polling for hours.
+        Instant cap = now.plus(MAX_WAIT);
+        return callerDeadline.isAfter(cap) ? cap : callerDeadline;
     }
 
     private static OptionalLong optional(boolean present, long value) {

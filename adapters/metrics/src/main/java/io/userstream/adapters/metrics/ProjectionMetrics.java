@@ -64,6 +64,22 @@ public final class ProjectionMetrics implements ProjectionObserver, AutoCloseabl
         return this;
     }
 
+    /**
+     * Also exposes one projection's backlog under its own names, e.g. the outbox relay's as
+     * {@code outbox_pending_events} and {@code outbox_lag_seconds}.
+     */
+    public ProjectionMetrics alsoAs(String projection, String pendingEventsName, String lagSecondsName) {
+        registry.getOrCreate(Gauge.builder(pendingEventsName, this, metrics -> {
+            ProjectionStatus status = metrics.latest.get(projection);
+            return status == null ? 0 : status.lagEvents();
+        }).description("Events of " + projection + " not yet handled"));
+        registry.getOrCreate(Gauge.builder(lagSecondsName, this, metrics -> {
+            ProjectionStatus status = metrics.latest.get(projection);
+            return status == null ? 0 : status.lagSeconds();
+        }).description("Age of the oldest event " + projection + " has not handled"));
+        return this;
+    }
+
     private void refresh(Projections projections) {
         try {
             List<ProjectionStatus> statuses = projections.statuses();

@@ -27,7 +27,8 @@ import java.util.UUID;
 public final class PostgresAuditTrail implements AuditTrail {
 
     private static final String HISTORY = """
-            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text, metadata::text
+            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text, metadata::text,
+                   schema_version
             FROM events
             WHERE stream_id = ?
             ORDER BY version
@@ -61,7 +62,7 @@ public final class PostgresAuditTrail implements AuditTrail {
                             text(metadata, "correlation_id"),
                             text(metadata, "causation_id"),
                             text(metadata, "actor"),
-                            dataJson(rows.getString(7))));
+                            dataJson(rows.getString(2), rows.getInt(9), rows.getString(7))));
                 }
             }
             return entries;
@@ -71,8 +72,15 @@ public final class PostgresAuditTrail implements AuditTrail {
     }
 
     /** {@code data} and {@code personal} merged into one object (their keys are disjoint), hashes redacted. */
-    private String dataJson(String payloadJson) {
+    private String dataJson(String eventType, int schemaVersion, String payloadJson) {
         JsonNode payload = codec.read(payloadJson);
+        try {
+            // Older shapes are brought to the current one first, so that the trail of old users is not empty.
+            payload = UserEventUpcaster.upcast(eventType, schemaVersion, payload);
+        } catch (IllegalStateException unknownVersion) {
+            // A version this code does not know: show the stored payload as it is (still redacted below).
+            return codec.write(redactedCopy(payload));
+        }
         ObjectNode flat = codec.mapper().createObjectNode();
         for (String part : List.of("data", "personal")) {
             for (Map.Entry<String, JsonNode> field : payload.path(part).properties()) {
@@ -84,6 +92,12 @@ public final class PostgresAuditTrail implements AuditTrail {
     }
 
     /** Anywhere in the tree, so that a nested hash in a future schema version cannot slip through. */
+    private static JsonNode redactedCopy(JsonNode node) {
+        JsonNode copy = node.deepCopy();
+        redact(copy);
+        return copy;
+    }
+
     private static void redact(JsonNode node) {
         if (node instanceof ObjectNode object && object.has(PASSWORD_HASH)) {
             object.put(PASSWORD_HASH, AuditEntry.REDACTED);

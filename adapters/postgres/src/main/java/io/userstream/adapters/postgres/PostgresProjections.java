@@ -1,6 +1,8 @@
 package io.userstream.adapters.postgres;
 
 import io.userstream.application.view.ParkedEvent;
+import io.userstream.application.port.in.NotFoundException;
+import io.userstream.application.port.out.IntegrationEventPublisher;
 import io.userstream.application.port.out.ProjectionObserver;
 import io.userstream.application.view.ProjectionStatus;
 import io.userstream.application.view.ProjectionStatus.ProjectionState;
@@ -50,10 +52,20 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         }
     }
 
-    /** user-service's projections: today the {@code user_read_model}. Call {@link #start()} to run them. */
+    /** user-service's projections: the {@code user_read_model}. Call {@link #start()} to run them. */
     public static PostgresProjections forUserService(DataSource dataSource, SubscriptionSettings settings,
                                                      ProjectionObserver observer) {
         return new PostgresProjections(dataSource, settings, observer, List.of(new UserReadModelProjection()));
+    }
+
+    /**
+     * user-service's projections plus the outbox relay ({@code outbox_relay}), which publishes every
+     * event through {@code publisher} and moves its checkpoint only after the broker confirmed them.
+     */
+    public static PostgresProjections forUserService(DataSource dataSource, SubscriptionSettings settings,
+                                                     ProjectionObserver observer, IntegrationEventPublisher publisher) {
+        return new PostgresProjections(dataSource, settings, observer,
+                List.of(new UserReadModelProjection(), new OutboxRelay(publisher)));
     }
 
     /** Starts one runner per projection; each becomes active here or stands by for another instance. */
@@ -136,12 +148,31 @@ public final class PostgresProjections implements Projections, AutoCloseable {
 
     /** Forgets the stream, then applies all its events in order, in the caller's transaction. */
     private long replay(Connection connection, Projection projection, UUID streamId) throws SQLException {
-        projection.forget(connection, projection.table(), streamId);
         List<LoggedEvent> events = log.stream(connection, streamId);
-        for (LoggedEvent event : events) {
-            projection.apply(connection, projection.table(), event.decode(codec));
+        List<String> tables = new ArrayList<>(List.of(projection.table()));
+        if (!projection.table().isEmpty() && rebuilding(connection, projection.name())) {
+            // The shadow table replaces the live one at the swap: repair it too, or the repair is lost then.
+            tables.add(projection.table() + "_shadow");
         }
+        projection.beginBatch();
+        for (String table : tables) {
+            projection.forget(connection, table, streamId);
+            for (LoggedEvent event : events) {
+                projection.apply(connection, table, event.decode(codec));
+            }
+        }
+        projection.beforeCommit();
         return events.size();
+    }
+
+    private static boolean rebuilding(Connection connection, String name) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT rebuild_started_at IS NOT NULL FROM subscriptions WHERE name = ?")) {
+            select.setString(1, name);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() && row.getBoolean(1);
+            }
+        }
     }
 
     @Override
@@ -175,16 +206,19 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         Projection projection = projections.get(name);
         try (Connection connection = dataSource.getConnection()) {
             LoggedEvent event = log.at(connection, position)
-                    .orElseThrow(() -> new IllegalArgumentException("no event at position " + position));
+                    .orElseThrow(() -> new NotFoundException("no event at position " + position));
             connection.setAutoCommit(false);
             try {
                 // The whole stream, not the one event: later events of the user were applied while this
                 // one was parked, and the version guard would otherwise skip it.
                 replay(connection, projection, event.streamId());
-                try (PreparedStatement unpark = connection.prepareStatement(
-                        "DELETE FROM parked_events WHERE subscription = ? AND position = ?")) {
+                // Every parked event of this user is applied by the replay: unpark them all.
+                try (PreparedStatement unpark = connection.prepareStatement("""
+                        DELETE FROM parked_events p USING events e
+                        WHERE p.subscription = ? AND e.position = p.position AND e.stream_id = ?
+                        """)) {
                     unpark.setString(1, name);
-                    unpark.setLong(2, position);
+                    unpark.setObject(2, event.streamId());
                     unpark.executeUpdate();
                 }
                 connection.commit();

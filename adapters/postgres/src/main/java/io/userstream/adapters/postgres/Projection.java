@@ -16,7 +16,7 @@ interface Projection {
     /** Name of the projection and of its subscription. */
     String name();
 
-    /** The live table it maintains. */
+    /** The live table it maintains; empty for a projection whose effect is outside PostgreSQL. */
     String table();
 
     /**
@@ -27,4 +27,16 @@ interface Projection {
 
     /** Removes what the projection knows of one stream, before the stream is replayed into it. */
     void forget(Connection transaction, String table, UUID streamId) throws SQLException;
+
+    /** Called before the events of a batch (or replay) are applied. */
+    default void beginBatch() {
+    }
+
+    /**
+     * Called after every event of the batch was applied and before the checkpoint commits: an
+     * effect outside PostgreSQL is completed (and confirmed) here, so the checkpoint only moves past
+     * events whose effect is done. Throwing rolls the batch back; it is read and applied again.
+     */
+    default void beforeCommit() {
+    }
 }

@@ -102,7 +102,8 @@ final class SubscriptionRunner implements AutoCloseable {
                 }
             } catch (SQLException | RuntimeException e) {
                 if (!stopping) {
-                    LOG.log(Level.WARNING, "subscription " + name() + " lost its connection; retrying", e);
+                    LOG.log(Level.WARNING, "subscription " + name() + " failed; it resumes from its checkpoint after "
+                            + settings.takeoverInterval().toMillis() + " ms", e);
                     pause(settings.takeoverInterval());
                 }
             }
@@ -119,11 +120,15 @@ final class SubscriptionRunner implements AutoCloseable {
             boolean progressed;
             try {
                 progressed = liveBatch(connection);
-                progressed |= rebuildStep(connection);
             } catch (StoppedOnFailure failure) {
-                pause(FAILED_RETRY);
+                // A rebuild may be the operator's way out of a stuck projection: keep building it.
+                if (!rebuildStep(connection)) {
+                    pause(FAILED_RETRY);
+                }
                 continue;
             }
+            progressed |= rebuildStep(connection);
+            drainNotifications(connection);
             if (!progressed) {
                 awaitNotification(connection);
             }
@@ -150,11 +155,13 @@ final class SubscriptionRunner implements AutoCloseable {
         boolean rebuild = !table.equals(projection.table());
         connection.setAutoCommit(false);
         try {
+            projection.beginBatch();
             Checkpoint reached = from;
             for (LoggedEvent event : batch) {
                 String error = applyWithRetries(connection, event, table);
                 if (error != null) {
                     if (settings.onFailure() == SubscriptionSettings.FailurePolicy.STOP && !rebuild) {
+                        projection.beforeCommit();
                         saveCheckpoint(connection, reached, "FAILED", error);
                         connection.commit();
                         checkpoint = reached;
@@ -166,6 +173,7 @@ final class SubscriptionRunner implements AutoCloseable {
                 }
                 reached = event.checkpoint();
             }
+            projection.beforeCommit();
             if (rebuild) {
                 saveRebuildCheckpoint(connection, reached, batch.size());
             } else {
@@ -206,6 +214,10 @@ final class SubscriptionRunner implements AutoCloseable {
                 String reason = error;
                 LOG.warning(() -> "subscription " + name() + " failed on event at position " + event.position()
                         + " (attempt " + tried + " of " + settings.maxAttempts() + "): " + reason);
+                if (stopping) {
+                    // Shutting down: give the batch back (it rolls back) rather than park an event for a blip.
+                    throw new SQLException("subscription " + name() + " is stopping");
+                }
                 if (attempt < settings.maxAttempts()) {
                     pause(backoff);
                     backoff = backoff.multipliedBy(2);
@@ -259,6 +271,10 @@ final class SubscriptionRunner implements AutoCloseable {
                 }
             }
         }
+        if (projection.table().isEmpty()) {
+            restartFromTheBeginning(connection);
+            return true;
+        }
         connection.setAutoCommit(false);
         try (Statement ddl = connection.createStatement()) {
             ddl.execute("DROP TABLE IF EXISTS " + shadowTable());
@@ -284,6 +300,23 @@ final class SubscriptionRunner implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A projection without a table (its effect is elsewhere, e.g. published messages) is "rebuilt" by
+     * handling the whole log again from the start; its consumers deduplicate.
+     */
+    private void restartFromTheBeginning(Connection connection) throws SQLException {
+        try (PreparedStatement reset = connection.prepareStatement("""
+                UPDATE subscriptions SET checkpoint_transaction_id = '0', checkpoint_position = 0,
+                    rebuild_requested_at = NULL, state = 'RUNNING', updated_at = clock_timestamp()
+                WHERE name = ?
+                """)) {
+            reset.setString(1, name());
+            reset.executeUpdate();
+        }
+        checkpoint = Checkpoint.START;
+        LOG.info(() -> "subscription " + name() + ": restarted from the beginning of the log");
+    }
+
     /** The shadow has applied every committed event: it becomes the live table, atomically. */
     private void swapShadowIn(Connection connection) throws SQLException {
         String live = projection.table();
@@ -296,7 +329,7 @@ final class SubscriptionRunner implements AutoCloseable {
                     UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
                         rebuild_requested_at = NULL, rebuild_started_at = NULL, rebuild_transaction_id = NULL,
                         rebuild_position = NULL, rebuild_done = NULL, rebuild_total = NULL, state = 'RUNNING',
-                        updated_at = clock_timestamp()
+                        last_error = NULL, updated_at = clock_timestamp()
                     WHERE name = ?
                     """)) {
                 finish.setString(1, Long.toString(rebuildCheckpoint.transactionId()));
@@ -368,14 +401,15 @@ final class SubscriptionRunner implements AutoCloseable {
             throws SQLException {
         try (PreparedStatement update = connection.prepareStatement("""
                 UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
-                    state = ?, last_error = coalesce(?, last_error), updated_at = clock_timestamp()
+                    state = ?, last_error = CASE WHEN ? = 'FAILED' THEN ? END, updated_at = clock_timestamp()
                 WHERE name = ?
                 """)) {
             update.setString(1, Long.toString(reached.transactionId()));
             update.setLong(2, reached.position());
             update.setString(3, state);
-            update.setString(4, error);
-            update.setString(5, name());
+            update.setString(4, state);
+            update.setString(5, error);
+            update.setString(6, name());
             update.executeUpdate();
         }
     }
@@ -417,9 +451,15 @@ final class SubscriptionRunner implements AutoCloseable {
             try (Statement unlisten = connection.createStatement()) {
                 unlisten.execute("UNLISTEN *");
             }
+            drainNotifications(connection);
         } catch (SQLException e) {
             // The connection is gone, and with it the lock and the LISTEN.
         }
+    }
+
+    /** Notifications pile up in the driver until read; progress loops would otherwise collect them for ever. */
+    private static void drainNotifications(Connection connection) throws SQLException {
+        connection.unwrap(PGConnection.class).getNotifications();
     }
 
     private void awaitNotification(Connection connection) throws SQLException {

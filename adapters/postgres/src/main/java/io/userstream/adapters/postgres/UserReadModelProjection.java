@@ -87,19 +87,24 @@ final class UserReadModelProjection implements Projection {
             statement.setLong(p, version);
             updated = statement.executeUpdate();
         }
-        if (updated == 0 && !exists(tx, table, id)) {
-            // Not idempotence: the user's UserCreated was never applied (parked?). Fail so this event is
-            // retried and, if it keeps failing, parked for an operator instead of silently lost.
-            throw new IllegalStateException("no row for user " + id + " in " + table
-                    + "; its earlier events have not been applied");
+        if (updated == 0) {
+            long stored = storedVersion(tx, table, id);
+            if (stored < version) {
+                // Not idempotence (that would be stored >= version): either the user's UserCreated was never
+                // applied (parked?), or a concurrent replay replaced the row under us. Fail, so the event is
+                // retried and, if it keeps failing, parked for an operator instead of silently lost.
+                throw new IllegalStateException("user " + id + " is at version " + stored + " in " + table
+                        + ", so event version " + version + " cannot be applied yet");
+            }
         }
     }
 
-    private static boolean exists(Connection tx, String table, UUID id) throws SQLException {
-        try (PreparedStatement select = tx.prepareStatement("SELECT 1 FROM " + table + " WHERE id = ?")) {
+    /** The version the row reflects, or 0 if there is no row. */
+    private static long storedVersion(Connection tx, String table, UUID id) throws SQLException {
+        try (PreparedStatement select = tx.prepareStatement("SELECT version FROM " + table + " WHERE id = ?")) {
             select.setObject(1, id);
             try (var rows = select.executeQuery()) {
-                return rows.next();
+                return rows.next() ? rows.getLong(1) : 0;
             }
         }
     }

@@ -1,0 +1,40 @@
+package io.userstream.bootstrap;
+
+import io.helidon.config.Config;
+import io.userstream.adapters.postgres.PostgresSettings;
+import io.userstream.adapters.rabbitmq.RabbitSettings;
+
+import java.time.Duration;
+
+/**
+ * Typed settings of user-stats-service (the {@code userstats} section of {@code application.yaml},
+ * environment overrides {@code USERSTATS_...}).
+ *
+ * @param host              interface to listen on
+ * @param grpcPort          gRPC port (0 picks a free one)
+ * @param httpPort          metrics/health port (0 picks a free one)
+ * @param postgres          the stats database
+ * @param rabbit            the broker the events come from
+ * @param maxDeliveries     deliveries of a failing message before it is dead-lettered
+ * @param userServiceTarget user-service's gRPC address, {@code host:port}
+ * @param directoryDeadline deadline of each call to user-service
+ * @param reconcileInterval time between reconciliation sweeps; zero turns them off
+ */
+record UserStatsServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres, RabbitSettings rabbit,
+                                int maxDeliveries, String userServiceTarget, Duration directoryDeadline,
+                                Duration reconcileInterval) {
+
+    static UserStatsServiceSettings from(Config config) {
+        Config root = config.get("userstats");
+        return new UserStatsServiceSettings(
+                root.get("host").asString().orElse("0.0.0.0"),
+                root.get("grpc.port").asInt().orElse(9190),
+                root.get("http.port").asInt().orElse(9191),
+                UserServiceSettings.postgres(root.get("db"), "jdbc:postgresql://127.0.0.1:5432/userstream_stats", 8),
+                UserServiceSettings.rabbit(root.get("rabbitmq")),
+                root.get("consumer.deliveries").asInt().orElse(5),
+                root.get("userservice.target").asString().orElse("127.0.0.1:9090"),
+                Duration.ofMillis(root.get("userservice.deadline").asLong().orElse(2000L)),
+                Duration.ofMillis(root.get("reconcile.interval").asLong().orElse(0L)));
+    }
+}

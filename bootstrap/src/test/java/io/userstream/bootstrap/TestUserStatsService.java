@@ -1,0 +1,90 @@
+package io.userstream.bootstrap;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.userstream.adapters.postgres.PostgresSettings;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real user-stats-service for end-to-end tests: its own schema in {@code userstream_test}, the
+ * {@code userstream_test} RabbitMQ virtual host (its queues purged first), free ports, a channel to it.
+ */
+final class TestUserStatsService implements AutoCloseable {
+
+    final String schema = "stats_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    final UserStatsServiceApp app;
+    final ManagedChannel channel;
+
+    /** @param userServiceTarget where to ask user-service, {@code host:port} */
+    TestUserStatsService(String userServiceTarget) {
+        purgeQueues();
+        app = UserStatsServiceApp.start(new UserStatsServiceSettings("127.0.0.1", 0, 0,
+                new PostgresSettings(TestUserService.DB_URL, TestUserService.DB_USER, "", schema, 8, Duration.ofSeconds(5)),
+                TestUserService.RABBIT, 3, userServiceTarget, Duration.ofSeconds(2), Duration.ZERO));
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
+        // Consuming means the queue is declared and bound: events published from now on reach it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!app.isConsuming()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("user-stats-service did not start consuming within 30 s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /** Counts rows of a query in this service's schema. */
+    long count(String sql) throws SQLException {
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(TestUserService.DB_URL,
+                TestUserService.DB_USER, "")) {
+            connection.setSchema(schema);
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery(sql)) {
+                row.next();
+                return row.getLong(1);
+            }
+        }
+    }
+
+    /** A connection to the tests' virtual host, for publishing by hand and inspecting queues. */
+    static Connection rabbit() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setHost(TestUserService.RABBIT.host());
+        factory.setPort(TestUserService.RABBIT.port());
+        factory.setUsername(TestUserService.RABBIT.username());
+        factory.setPassword(TestUserService.RABBIT.password());
+        factory.setVirtualHost(TestUserService.RABBIT.virtualHost());
+        return factory.newConnection("userstream tests");
+    }
+
+    /** Leftovers of earlier runs would be consumed by this service: start from empty queues. */
+    private static void purgeQueues() {
+        try (Connection connection = rabbit()) {
+            for (String queue : new String[] {"user-stats.user-events", "user-stats.user-events.dlq"}) {
+                Channel channel = connection.createChannel();
+                try {
+                    channel.queuePurge(queue);
+                    channel.close();
+                } catch (java.io.IOException | com.rabbitmq.client.ShutdownSignalException notDeclaredYet) {
+                    // A fresh broker: the service declares it; an error closes the channel by itself.
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot reach RabbitMQ vhost userstream_test (run ops/setup.sh)", e);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        app.close();
+        TestUserService.dropSchema(schema);
+    }
+}
