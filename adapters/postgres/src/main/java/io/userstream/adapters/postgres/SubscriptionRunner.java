@@ -12,7 +12,9 @@ import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -205,7 +207,9 @@ final class SubscriptionRunner implements AutoCloseable {
                 return null;
             } catch (SQLException | RuntimeException e) {
                 connection.rollback(savepoint);
-                if (isConnectionLost(connection)) {
+                if (isConnectionLost(connection) || isTransient(e)) {
+                    // Not the event's fault: give the whole batch back (it rolls back) and retry it later,
+                    // rather than park a good event for a deadlock or a cancelled statement.
                     throw e instanceof SQLException sql ? sql : new SQLException(e);
                 }
                 error = e.getClass().getSimpleName() + ": " + e.getMessage();
@@ -322,9 +326,19 @@ final class SubscriptionRunner implements AutoCloseable {
         String live = projection.table();
         connection.setAutoCommit(false);
         try (Statement ddl = connection.createStatement()) {
+            Map<String, String> liveIndexNames = indexNamesByShape(connection, live);
+            Map<String, String> shadowIndexNames = indexNamesByShape(connection, shadowTable());
             ddl.execute("ALTER TABLE " + live + " RENAME TO " + live + "_replaced");
             ddl.execute("ALTER TABLE " + shadowTable() + " RENAME TO " + live);
             ddl.execute("DROP TABLE " + live + "_replaced");
+            // CREATE TABLE ... LIKE named the shadow's indexes after the shadow: give them the live names
+            // back, so later migrations that name an index (or the primary key) still find it.
+            for (Map.Entry<String, String> index : shadowIndexNames.entrySet()) {
+                String original = liveIndexNames.get(index.getKey());
+                if (original != null && !original.equals(index.getValue())) {
+                    ddl.execute("ALTER INDEX " + index.getValue() + " RENAME TO " + original);
+                }
+            }
             try (PreparedStatement finish = connection.prepareStatement("""
                     UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
                         rebuild_requested_at = NULL, rebuild_started_at = NULL, rebuild_transaction_id = NULL,
@@ -349,6 +363,23 @@ final class SubscriptionRunner implements AutoCloseable {
         checkpoint = swapped;
         rebuildCheckpoint = null;
         LOG.info(() -> "subscription " + name() + ": rebuild complete, shadow swapped in at " + swapped);
+    }
+
+    /** Index names of a table keyed by what they index (the definition after "USING"). */
+    private static Map<String, String> indexNamesByShape(Connection connection, String table) throws SQLException {
+        Map<String, String> names = new HashMap<>();
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT indexname, substring(indexdef FROM ' USING .*$')
+                FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?
+                """)) {
+            select.setString(1, table);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    names.put(rows.getString(2), rows.getString(1));
+                }
+            }
+        }
+        return names;
     }
 
     private void logProgress(Connection connection) throws SQLException {
@@ -466,6 +497,15 @@ final class SubscriptionRunner implements AutoCloseable {
         PGConnection pg = connection.unwrap(PGConnection.class);
         // Returns at the first NOTIFY (delivered only when the appending transaction commits) or after the poll interval.
         pg.getNotifications((int) Math.max(1, settings.pollInterval().toMillis()));
+    }
+
+    /** Serialization failures, deadlocks (class 40), lock timeouts (55P03) and cancellations (57014). */
+    private static boolean isTransient(Exception e) {
+        if (!(e instanceof SQLException sql) || sql.getSQLState() == null) {
+            return false;
+        }
+        String state = sql.getSQLState();
+        return state.startsWith("40") || state.equals("55P03") || state.equals("57014");
     }
 
     private static boolean isConnectionLost(Connection connection) {

@@ -153,6 +153,9 @@ class UserReadModelProjectionTest {
         }
         assertThat(rows()).isEqualTo(expected);
         assertThat(status().state()).isEqualTo(ProjectionState.RUNNING);
+        assertThat(indexNames()).as("the swapped-in table keeps the live index names migrations refer to")
+                .contains("user_read_model_pkey", "user_read_model_email_idx", "user_read_model_username_idx",
+                        "user_read_model_status_id_idx");
     }
 
     @Test
@@ -166,6 +169,20 @@ class UserReadModelProjectionTest {
 
         assertThat(projections.replayStream(UserReadModelProjection.NAME, user.id())).isEqualTo(1);
         assertThat(rows().get(user.id().value())).isEqualTo(row(user));
+    }
+
+    private List<String> indexNames() {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                     + " AND tablename = 'user_read_model'")) {
+            List<String> names = new ArrayList<>();
+            while (rows.next()) {
+                names.add(rows.getString(1));
+            }
+            return names;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private boolean rebuildFinished() {
