@@ -45,9 +45,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.userstream.bootstrap.EndToEnd.assertStatus;
+import static io.userstream.bootstrap.EndToEnd.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -271,25 +271,10 @@ class ReadSideEndToEndTest {
         users.getUser(GetUserRequest.newBuilder().setUserId(userId).setMinVersion(version).build());
     }
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(50);
-        }
-    }
-
     private static User createUser() {
         String name = unique();
         return users.createUser(CreateUserRequest.newBuilder().setEmail(name + "@Example.com").setUsername(name)
                 .setPassword("long-enough-pw").setFirstName("Ada").build());
-    }
-
-    private static void assertStatus(Status.Code code, Runnable call) {
-        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(error).as("expected %s", code).isNotNull();
-        assertThat(error.getStatus().getCode()).isEqualTo(code);
-        assertThat(error.getStatus().getDescription()).isNotBlank();
     }
 
     private static String unique() {

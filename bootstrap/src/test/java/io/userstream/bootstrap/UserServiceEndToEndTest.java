@@ -48,6 +48,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import static io.userstream.bootstrap.EndToEnd.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -319,14 +320,6 @@ class UserServiceEndToEndTest {
         String name = unique();
         return users.createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
                 .setPassword("long-enough-pw").setFirstName("Ada").build());
-    }
-
-    private static StatusRuntimeException assertStatus(Status.Code code, Runnable call) {
-        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(error).as("expected %s", code).isNotNull();
-        assertThat(error.getStatus().getCode()).isEqualTo(code);
-        assertThat(error.getStatus().getDescription()).isNotBlank();
-        return error;
     }
 
     private static List<String> badRequestFields(StatusRuntimeException error) {

@@ -29,7 +29,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static io.userstream.bootstrap.UserStatsRepairEndToEndTest.await;
+import static io.userstream.bootstrap.EndToEnd.await;
 import static io.userstream.bootstrap.UserStatsRepairEndToEndTest.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 

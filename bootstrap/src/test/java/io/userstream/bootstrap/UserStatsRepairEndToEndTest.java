@@ -33,8 +33,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
+import static io.userstream.bootstrap.EndToEnd.assertStatus;
+import static io.userstream.bootstrap.EndToEnd.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -226,25 +227,10 @@ class UserStatsRepairEndToEndTest {
         }
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(50);
-        }
-    }
-
     private static User createUser() {
         String name = unique();
         return users.createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
                 .setPassword("long-enough-pw").build());
-    }
-
-    private static void assertStatus(Status.Code code, Runnable call) {
-        StatusRuntimeException error = catchThrowableOfType(StatusRuntimeException.class, call::run);
-        assertThat(error).as("expected %s", code).isNotNull();
-        assertThat(error.getStatus().getCode()).isEqualTo(code);
-        assertThat(error.getStatus().getDescription()).isNotBlank();
     }
 
     static String unique() {

@@ -69,14 +69,10 @@ public final class ProjectionMetrics implements ProjectionObserver, AutoCloseabl
      * {@code outbox_pending_events} and {@code outbox_lag_seconds}.
      */
     public ProjectionMetrics alsoAs(String projection, String pendingEventsName, String lagSecondsName) {
-        registry.getOrCreate(Gauge.builder(pendingEventsName, this, metrics -> {
-            ProjectionStatus status = metrics.latest.get(projection);
-            return status == null ? 0 : status.lagEvents();
-        }).description("Events of " + projection + " not yet handled"));
-        registry.getOrCreate(Gauge.builder(lagSecondsName, this, metrics -> {
-            ProjectionStatus status = metrics.latest.get(projection);
-            return status == null ? 0 : status.lagSeconds();
-        }).description("Age of the oldest event " + projection + " has not handled"));
+        registry.getOrCreate(Gauge.builder(pendingEventsName, this, latest(projection, ProjectionStatus::lagEvents))
+                .description("Events of " + projection + " not yet handled"));
+        registry.getOrCreate(Gauge.builder(lagSecondsName, this, latest(projection, ProjectionStatus::lagSeconds))
+                .description("Age of the oldest event " + projection + " has not handled"));
         return this;
     }
 
@@ -113,12 +109,17 @@ public final class ProjectionMetrics implements ProjectionObserver, AutoCloseabl
     }
 
     private void gauge(String name, String projection, String description, ToDoubleFunction<ProjectionStatus> value) {
-        registry.getOrCreate(Gauge.builder(name, this, metrics -> {
-                    ProjectionStatus status = metrics.latest.get(projection);
-                    return status == null ? 0 : value.applyAsDouble(status);
-                })
+        registry.getOrCreate(Gauge.builder(name, this, latest(projection, value))
                 .description(description)
                 .tags(List.of(Tag.create("projection", projection))));
+    }
+
+    /** Reads {@code value} from the projection's last refreshed status; 0 before the first refresh. */
+    private static ToDoubleFunction<ProjectionMetrics> latest(String projection, ToDoubleFunction<ProjectionStatus> value) {
+        return metrics -> {
+            ProjectionStatus status = metrics.latest.get(projection);
+            return status == null ? 0 : value.applyAsDouble(status);
+        };
     }
 
     private Counter counter(Map<String, Counter> counters, String name, String projection, String description) {

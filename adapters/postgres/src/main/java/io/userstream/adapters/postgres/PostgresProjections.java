@@ -132,15 +132,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     public long replayStream(String name, UserId userId) {
         Projection projection = projections.get(name);
         try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                long applied = replay(connection, projection, userId.value());
-                connection.commit();
-                return applied;
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
+            return Transactions.inTransaction(connection, () -> replay(connection, projection, userId.value()));
         } catch (SQLException e) {
             throw DatabaseException.of("cannot replay stream " + userId + " into " + name, e);
         }
@@ -207,24 +199,11 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         try (Connection connection = dataSource.getConnection()) {
             LoggedEvent event = log.at(connection, position)
                     .orElseThrow(() -> new NotFoundException("no event at position " + position));
-            connection.setAutoCommit(false);
             try {
-                // The whole stream, not the one event: later events of the user were applied while this
-                // one was parked, and the version guard would otherwise skip it.
-                replay(connection, projection, event.streamId());
-                // Every parked event of this user is applied by the replay: unpark them all.
-                try (PreparedStatement unpark = connection.prepareStatement("""
-                        DELETE FROM parked_events p USING events e
-                        WHERE p.subscription = ? AND e.position = p.position AND e.stream_id = ?
-                        """)) {
-                    unpark.setString(1, name);
-                    unpark.setObject(2, event.streamId());
-                    unpark.executeUpdate();
-                }
-                connection.commit();
+                Transactions.inTransaction(connection, () -> replayAndUnpark(connection, projection, event.streamId()));
                 return Optional.empty();
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                // Rolled back; record why it failed again (autocommit).
                 String error = e.getClass().getSimpleName() + ": " + e.getMessage();
                 try (PreparedStatement record = connection.prepareStatement("""
                         UPDATE parked_events SET error = ?, attempts = attempts + 1, parked_at = clock_timestamp()
@@ -235,12 +214,29 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                     record.setLong(3, position);
                     record.executeUpdate();
                 }
-                connection.commit();
                 return Optional.of(error);
             }
         } catch (SQLException e) {
             throw DatabaseException.of("cannot retry parked event " + position + " of " + name, e);
         }
+    }
+
+    /**
+     * Replays the whole stream, not the one parked event: later events of the user were applied while
+     * it was parked, and the version guard would otherwise skip it. Every parked event of the user is
+     * applied by the replay, so all of them are unparked.
+     */
+    private Void replayAndUnpark(Connection connection, Projection projection, UUID streamId) throws SQLException {
+        replay(connection, projection, streamId);
+        try (PreparedStatement unpark = connection.prepareStatement("""
+                DELETE FROM parked_events p USING events e
+                WHERE p.subscription = ? AND e.position = p.position AND e.stream_id = ?
+                """)) {
+            unpark.setString(1, projection.name());
+            unpark.setObject(2, streamId);
+            unpark.executeUpdate();
+        }
+        return null;
     }
 
     private ProjectionStatus status(Connection connection, String name, double horizonBlockedSeconds)

@@ -90,7 +90,7 @@ public final class PostgresUserStatsStore implements UserStatsStore {
                 return result;
             } catch (SQLException | RuntimeException | Error e) {
                 transaction.open = false;
-                rollbackQuietly(connection);
+                Transactions.rollbackQuietly(connection);
                 throw e;
             }
         } catch (SQLException e) {
@@ -194,14 +194,6 @@ public final class PostgresUserStatsStore implements UserStatsStore {
             return StatsStatus.valueOf(stored);
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IllegalStateException("user_stats holds an unknown status " + stored, e);
-        }
-    }
-
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            connection.rollback();
-        } catch (SQLException ignored) {
-            // The connection is broken; the server rolls the transaction back itself.
         }
     }
 }

@@ -155,43 +155,37 @@ final class SubscriptionRunner implements AutoCloseable {
     private Checkpoint applyBatch(Connection connection, List<LoggedEvent> batch, String table, Checkpoint from)
             throws SQLException {
         boolean rebuild = !table.equals(projection.table());
-        connection.setAutoCommit(false);
-        try {
+        Checkpoint reached = Transactions.inTransaction(connection, () -> {
             projection.beginBatch();
-            Checkpoint reached = from;
+            Checkpoint applied = from;
             for (LoggedEvent event : batch) {
                 String error = applyWithRetries(connection, event, table);
                 if (error != null) {
                     if (settings.onFailure() == SubscriptionSettings.FailurePolicy.STOP && !rebuild) {
                         projection.beforeCommit();
-                        saveCheckpoint(connection, reached, "FAILED", error);
+                        saveCheckpoint(connection, applied, "FAILED", error);
                         connection.commit();
-                        checkpoint = reached;
+                        checkpoint = applied;
                         LOG.severe(() -> "subscription " + name() + " stopped before event at position "
                                 + event.position() + ": " + error);
                         throw new StoppedOnFailure();
                     }
                     park(connection, event, error);
                 }
-                reached = event.checkpoint();
+                applied = event.checkpoint();
             }
             projection.beforeCommit();
             if (rebuild) {
-                saveRebuildCheckpoint(connection, reached, batch.size());
+                saveRebuildCheckpoint(connection, applied, batch.size());
             } else {
-                saveCheckpoint(connection, reached, rebuildCheckpoint != null ? "REBUILDING" : "RUNNING", null);
+                saveCheckpoint(connection, applied, rebuildCheckpoint != null ? "REBUILDING" : "RUNNING", null);
             }
-            connection.commit();
-            if (!rebuild) {
-                observer.processed(name(), batch.size());
-            }
-            return reached;
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(connection);
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
+            return applied;
+        });
+        if (!rebuild) {
+            observer.processed(name(), batch.size());
         }
+        return reached;
     }
 
     /** Tries an event up to maxAttempts times inside a savepoint; returns null on success, else the last error. */
@@ -279,10 +273,11 @@ final class SubscriptionRunner implements AutoCloseable {
             restartFromTheBeginning(connection);
             return true;
         }
-        connection.setAutoCommit(false);
-        try (Statement ddl = connection.createStatement()) {
-            ddl.execute("DROP TABLE IF EXISTS " + shadowTable());
-            ddl.execute("CREATE TABLE " + shadowTable() + " (LIKE " + projection.table() + " INCLUDING ALL)");
+        Transactions.inTransaction(connection, () -> {
+            try (Statement ddl = connection.createStatement()) {
+                ddl.execute("DROP TABLE IF EXISTS " + shadowTable());
+                ddl.execute("CREATE TABLE " + shadowTable() + " (LIKE " + projection.table() + " INCLUDING ALL)");
+            }
             try (PreparedStatement start = connection.prepareStatement("""
                     UPDATE subscriptions SET rebuild_started_at = clock_timestamp(), rebuild_transaction_id = '0',
                         rebuild_position = 0, rebuild_done = 0,
@@ -292,13 +287,8 @@ final class SubscriptionRunner implements AutoCloseable {
                 start.setString(1, name());
                 start.executeUpdate();
             }
-            connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(connection);
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
-        }
+            return null;
+        });
         rebuildCheckpoint = Checkpoint.START;
         LOG.info(() -> "subscription " + name() + ": rebuild started into " + shadowTable());
         return true;
@@ -324,40 +314,36 @@ final class SubscriptionRunner implements AutoCloseable {
     /** The shadow has applied every committed event: it becomes the live table, atomically. */
     private void swapShadowIn(Connection connection) throws SQLException {
         String live = projection.table();
-        connection.setAutoCommit(false);
-        try (Statement ddl = connection.createStatement()) {
-            Map<String, String> liveIndexNames = indexNamesByShape(connection, live);
-            Map<String, String> shadowIndexNames = indexNamesByShape(connection, shadowTable());
-            ddl.execute("ALTER TABLE " + live + " RENAME TO " + live + "_replaced");
-            ddl.execute("ALTER TABLE " + shadowTable() + " RENAME TO " + live);
-            ddl.execute("DROP TABLE " + live + "_replaced");
-            // CREATE TABLE ... LIKE named the shadow's indexes after the shadow: give them the live names
-            // back, so later migrations that name an index (or the primary key) still find it.
-            for (Map.Entry<String, String> index : shadowIndexNames.entrySet()) {
-                String original = liveIndexNames.get(index.getKey());
-                if (original != null && !original.equals(index.getValue())) {
-                    ddl.execute("ALTER INDEX " + index.getValue() + " RENAME TO " + original);
+        Transactions.inTransaction(connection, () -> {
+            try (Statement ddl = connection.createStatement()) {
+                Map<String, String> liveIndexNames = indexNamesByShape(connection, live);
+                Map<String, String> shadowIndexNames = indexNamesByShape(connection, shadowTable());
+                ddl.execute("ALTER TABLE " + live + " RENAME TO " + live + "_replaced");
+                ddl.execute("ALTER TABLE " + shadowTable() + " RENAME TO " + live);
+                ddl.execute("DROP TABLE " + live + "_replaced");
+                // CREATE TABLE ... LIKE named the shadow's indexes after the shadow: give them the live names
+                // back, so later migrations that name an index (or the primary key) still find it.
+                for (Map.Entry<String, String> index : shadowIndexNames.entrySet()) {
+                    String original = liveIndexNames.get(index.getKey());
+                    if (original != null && !original.equals(index.getValue())) {
+                        ddl.execute("ALTER INDEX " + index.getValue() + " RENAME TO " + original);
+                    }
+                }
+                try (PreparedStatement finish = connection.prepareStatement("""
+                        UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
+                            rebuild_requested_at = NULL, rebuild_started_at = NULL, rebuild_transaction_id = NULL,
+                            rebuild_position = NULL, rebuild_done = NULL, rebuild_total = NULL, state = 'RUNNING',
+                            last_error = NULL, updated_at = clock_timestamp()
+                        WHERE name = ?
+                        """)) {
+                    finish.setString(1, Long.toString(rebuildCheckpoint.transactionId()));
+                    finish.setLong(2, rebuildCheckpoint.position());
+                    finish.setString(3, name());
+                    finish.executeUpdate();
                 }
             }
-            try (PreparedStatement finish = connection.prepareStatement("""
-                    UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
-                        rebuild_requested_at = NULL, rebuild_started_at = NULL, rebuild_transaction_id = NULL,
-                        rebuild_position = NULL, rebuild_done = NULL, rebuild_total = NULL, state = 'RUNNING',
-                        last_error = NULL, updated_at = clock_timestamp()
-                    WHERE name = ?
-                    """)) {
-                finish.setString(1, Long.toString(rebuildCheckpoint.transactionId()));
-                finish.setLong(2, rebuildCheckpoint.position());
-                finish.setString(3, name());
-                finish.executeUpdate();
-            }
-            connection.commit();
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(connection);
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
-        }
+            return null;
+        });
         // The shadow read everything below the horizon the live table had read, and more: it is never behind.
         Checkpoint swapped = rebuildCheckpoint;
         checkpoint = swapped;
@@ -513,14 +499,6 @@ final class SubscriptionRunner implements AutoCloseable {
             return connection.isClosed() || !connection.isValid(1);
         } catch (SQLException e) {
             return true;
-        }
-    }
-
-    private static void rollbackQuietly(Connection connection) {
-        try {
-            connection.rollback();
-        } catch (SQLException ignored) {
-            // The connection is broken; the server rolls the transaction back itself.
         }
     }
 
