@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Prepares this machine for running or testing userstream, idempotently:
 #   - starts PostgreSQL and RabbitMQ if they are installed but stopped, and waits until they answer;
-#   - creates the databases userstream needs if they are missing.
+#   - creates the databases userstream needs if they are missing;
+#   - with --test-clients (ops/test.sh passes it): installs the interop tests' client stacks if they are
+#     missing: Python's grpcio (gRPC's C core) from Debian, and grpc-js from npm.
 # Connection defaults match a local install (127.0.0.1, trust auth); override with PGHOST/PGPORT/PGUSER.
 set -euo pipefail
 
@@ -67,3 +69,32 @@ if command -v rabbitmqctl >/dev/null; then
 fi
 
 echo "setup: PostgreSQL and RabbitMQ are ready"
+
+[ "${1:-}" = "--test-clients" ] || exit 0
+
+apt_install() { # apt_install <package...>: from Debian's archive, refreshing the index once if needed
+  if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
+    echo "setup: please install the Debian packages: $*" >&2
+    return 1
+  fi
+  echo "setup: installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+# The Python interop client runs on Debian's own Python (not a pyenv or venv one) with Debian's grpcio.
+if ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then
+  apt_install python3 python3-grpcio python3-protobuf
+fi
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+NODE_CLIENT=bootstrap/src/test/interop/node
+if [ ! -d "$NODE_CLIENT/node_modules/@grpc/grpc-js" ] \
+   || [ "$NODE_CLIENT/package-lock.json" -nt "$NODE_CLIENT/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the Node interop client's packages (npm ci)"
+  (cd "$NODE_CLIENT" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: interop test clients are ready (Python grpcio, Node grpc-js)"

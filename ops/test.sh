@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
-bash ops/setup.sh
+bash ops/setup.sh --test-clients
 exec ./mvnw -B -ntp verify "$@"

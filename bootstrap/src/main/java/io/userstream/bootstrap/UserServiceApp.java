@@ -2,7 +2,6 @@ package io.userstream.bootstrap;
 
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.service.registry.Services;
-import io.helidon.webserver.grpc.GrpcRouting;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.grpc.AdminAuthorization;
 import io.userstream.adapters.grpc.CallMetadata;
@@ -24,9 +23,7 @@ import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
 import io.userstream.application.support.UuidV7Generator;
-import io.userstream.proto.admin.v1.ProjectionAdminProto;
 import io.userstream.proto.user.v1.UserServiceGrpc;
-import io.userstream.proto.user.v1.UserServiceProto;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -88,13 +85,10 @@ final class UserServiceApp implements AutoCloseable {
                     .alsoAs("outbox_relay", "outbox_pending_events", "outbox_lag_seconds");
             ProjectionAdminGrpcService adminService = new ProjectionAdminGrpcService(new ProjectionAdminService(projections));
 
-            GrpcRouting.Builder grpc = GrpcRouting.builder()
-                    .intercept(new CallMetadata())
-                    .intercept(new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME))
-                    // Registered with their file descriptors so reflection can describe them, not just list them.
-                    .service(UserServiceProto.getDescriptor(), userService)
-                    .service(ProjectionAdminProto.getDescriptor(), adminService);
-            GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(), grpc,
+            GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
+                    List.of(userService, adminService),
+                    List.of(new CallMetadata(),
+                            new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME)),
                     List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable));
             projections.start();
             LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "

@@ -4,7 +4,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.service.registry.Services;
-import io.helidon.webserver.grpc.GrpcRouting;
 import io.userstream.adapters.grpc.CallMetadata;
 import io.userstream.adapters.grpc.GrpcUserDirectory;
 import io.userstream.adapters.grpc.UserStatsGrpcService;
@@ -14,7 +13,6 @@ import io.userstream.adapters.postgres.PostgresUserStatsStore;
 import io.userstream.adapters.rabbitmq.RabbitUserActivityConsumer;
 import io.userstream.application.service.UserStatsService;
 import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
-import io.userstream.proto.userstats.v1.UserStatsServiceProto;
 
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -67,10 +65,8 @@ final class UserStatsServiceApp implements AutoCloseable {
                     settings.maxDeliveries());
             metrics.watchConsumer(consumer::lastConsumedOccurredAt);
 
-            GrpcRouting.Builder grpc = GrpcRouting.builder()
-                    .intercept(new CallMetadata())
-                    .service(UserStatsServiceProto.getDescriptor(), new UserStatsGrpcService(stats));
-            GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(), grpc,
+            GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
+                    List.of(new UserStatsGrpcService(stats)), List.of(new CallMetadata()),
                     List.of(UserStatsServiceGrpc.SERVICE_NAME),
                     Map.of("postgresql", database::isReachable, "rabbitmq", consumer::isConsuming));
             consumer.start();

@@ -8,8 +8,6 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.userstream.application.port.in.CommandContext;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -20,10 +18,10 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code x-correlation-id}: kept if sent, else a new UUID (also echoed back in response headers);</li>
  *   <li>{@code x-causation-id}: optional, the message or event that caused this call;</li>
- *   <li>{@code x-actor}: who is acting, {@code anonymous} if absent;</li>
- *   <li>{@code grpc-timeout}: the caller's deadline, kept for calls that wait (Helidon 4.4 does not
- *       turn it into a {@link Context} deadline).</li>
+ *   <li>{@code x-actor}: who is acting, {@code anonymous} if absent.</li>
  * </ul>
+ * The caller's deadline ({@code grpc-timeout}) needs no help: grpc-java's server makes it the
+ * {@link Context} deadline.
  */
 public final class CallMetadata implements ServerInterceptor {
 
@@ -31,11 +29,7 @@ public final class CallMetadata implements ServerInterceptor {
     static final Metadata.Key<String> CAUSATION_ID = Metadata.Key.of("x-causation-id", Metadata.ASCII_STRING_MARSHALLER);
     static final Metadata.Key<String> ACTOR = Metadata.Key.of("x-actor", Metadata.ASCII_STRING_MARSHALLER);
 
-    /** The caller's deadline as gRPC sends it: digits and a unit (H, M, S, m, u, n). */
-    static final Metadata.Key<String> TIMEOUT = Metadata.Key.of("grpc-timeout", Metadata.ASCII_STRING_MARSHALLER);
-
     private static final Context.Key<CommandContext> COMMAND_CONTEXT = Context.key("userstream-command-context");
-    private static final Context.Key<Instant> DEADLINE = Context.key("userstream-deadline");
     private static final int MAX_LENGTH = 200;
 
     @Override
@@ -52,10 +46,6 @@ public final class CallMetadata implements ServerInterceptor {
             }
         };
         Context withCall = Context.current().withValue(COMMAND_CONTEXT, context);
-        Optional<Instant> deadline = deadlineOf(headers.get(TIMEOUT));
-        if (deadline.isPresent()) {
-            withCall = withCall.withValue(DEADLINE, deadline.get());
-        }
         return Contexts.interceptCall(withCall, echoing, headers, next);
     }
 
@@ -64,33 +54,6 @@ public final class CallMetadata implements ServerInterceptor {
         CommandContext context = COMMAND_CONTEXT.get();
         return context != null ? context
                 : new CommandContext(UUID.randomUUID().toString(), Optional.empty(), "anonymous");
-    }
-
-    /** When the current caller stops waiting, if it said so in {@code grpc-timeout}. */
-    static Optional<Instant> deadline() {
-        return Optional.ofNullable(DEADLINE.get());
-    }
-
-    static Optional<Instant> deadlineOf(String timeout) {
-        if (timeout == null || timeout.length() < 2 || timeout.length() > 9) {
-            return Optional.empty();
-        }
-        long amount;
-        try {
-            amount = Long.parseLong(timeout.substring(0, timeout.length() - 1));
-        } catch (NumberFormatException e) {
-            return Optional.empty();
-        }
-        Duration duration = switch (timeout.charAt(timeout.length() - 1)) {
-            case 'H' -> Duration.ofHours(amount);
-            case 'M' -> Duration.ofMinutes(amount);
-            case 'S' -> Duration.ofSeconds(amount);
-            case 'm' -> Duration.ofMillis(amount);
-            case 'u' -> Duration.ofNanos(amount * 1_000);
-            case 'n' -> Duration.ofNanos(amount);
-            default -> null;
-        };
-        return duration == null ? Optional.empty() : Optional.of(Instant.now().plus(duration));
     }
 
     private static Optional<String> bounded(String value) {

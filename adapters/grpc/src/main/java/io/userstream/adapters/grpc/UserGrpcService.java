@@ -189,14 +189,13 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
     /**
      * When the caller stops waiting: its gRPC deadline, or {@link #DEFAULT_WAIT} from now if it set
-     * none (or the server does not pass it on).
+     * none.
      */
     private static Instant deadline() {
         Deadline deadline = Context.current().getDeadline();
         Instant now = Instant.now();
         Instant callerDeadline = deadline != null ? now.plusNanos(deadline.timeRemaining(TimeUnit.NANOSECONDS))
-                // Helidon 4.4's gRPC server does not turn grpc-timeout into a Context deadline; CallMetadata reads it.
-                : CallMetadata.deadline().orElse(now.plus(DEFAULT_WAIT));
+                : now.plus(DEFAULT_WAIT);
         // A version that never arrives (its event parked, say) must not keep a call polling for hours.
         Instant cap = now.plus(MAX_WAIT);
         return callerDeadline.isAfter(cap) ? cap : callerDeadline;
