@@ -33,7 +33,7 @@ import java.util.logging.Logger;
  * v1alpha) on grpc-java's Netty server, and {@code /metrics} and {@code /health} on a Helidon
  * WebServer on a second port.
  *
- * <p>Why grpc-java's server and not Helidon's: Helidon 4.4/4.5's HPACK decoder refuses a pseudo-header
+ * <p>Why grpc-java's server and not Helidon's: the HPACK decoder of Helidon 4.4.0 and 4.5.0 refuses a pseudo-header
  * whose name is sent as a literal, which RFC 7541 allows and gRPC's C core does for {@code :path},
  * so every Python, C++, Ruby, PHP and C# (Grpc.Core) client got {@code GOAWAY} on every call (see
  * README, "Decisions and dependencies", and {@code InteropClientsTest}). grpc-java is the reference
