@@ -11,6 +11,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.observe.ObserveFeature;
 import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.health.HealthObserverConfig;
@@ -30,8 +31,8 @@ import java.util.logging.Logger;
 
 /**
  * The server shape both services share: the gRPC API (with gRPC health and server reflection, v1 and
- * v1alpha) on grpc-java's Netty server, and {@code /metrics} and {@code /health} on a Helidon
- * WebServer on a second port.
+ * v1alpha) on grpc-java's Netty server, and {@code /metrics}, {@code /health} and any HTTP services
+ * (e.g. {@code GET /stats/{user_id}}) on a Helidon WebServer on a second port.
  *
  * <p>Why grpc-java's server and not Helidon's: the HPACK decoder of Helidon 4.4.0 and 4.5.0 refuses a pseudo-header
  * whose name is sent as a literal, which RFC 7541 allows and gRPC's C core does for {@code :path},
@@ -80,10 +81,11 @@ final class GrpcServer {
      * @param interceptors run for every call, the first one outermost (it sees the call first)
      * @param serviceNames names reported SERVING by gRPC health
      * @param readiness    named readiness checks for {@code /health/ready}, e.g. the database
+     * @param httpServices served on the HTTP port beside metrics and health
      */
     static GrpcServer start(String host, int grpcPort, int httpPort, List<BindableService> services,
                             List<ServerInterceptor> interceptors, List<String> serviceNames,
-                            Map<String, BooleanSupplier> readiness) {
+                            Map<String, BooleanSupplier> readiness, List<HttpService> httpServices) {
         HealthStatusManager grpcHealth = new HealthStatusManager();
         // Calls block on JDBC and on Argon2id: a virtual thread each keeps Netty's event loops free
         // without sizing a pool.
@@ -116,6 +118,7 @@ final class GrpcServer {
             http = WebServer.builder()
                     .host(host)
                     .port(httpPort)
+                    .routing(routing -> httpServices.forEach(routing::register))
                     .addFeature(ObserveFeature.builder()
                             .addObserver(MetricsObserver.builder().endpoint("/metrics").build())
                             .addObserver(healthObserver(readiness))

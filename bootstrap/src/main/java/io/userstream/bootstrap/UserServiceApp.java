@@ -89,7 +89,7 @@ final class UserServiceApp implements AutoCloseable {
                     List.of(userService, adminService),
                     List.of(new CallMetadata(),
                             new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME)),
-                    List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable));
+                    List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable), List.of());
             projections.start();
             LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "
                     + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off"));

@@ -7,6 +7,7 @@ import io.helidon.service.registry.Services;
 import io.userstream.adapters.grpc.CallMetadata;
 import io.userstream.adapters.grpc.GrpcUserDirectory;
 import io.userstream.adapters.grpc.UserStatsGrpcService;
+import io.userstream.adapters.grpc.UserStatsHttpService;
 import io.userstream.adapters.metrics.StatsMetrics;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresUserStatsStore;
@@ -68,7 +69,8 @@ final class UserStatsServiceApp implements AutoCloseable {
             GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
                     List.of(new UserStatsGrpcService(stats)), List.of(new CallMetadata()),
                     List.of(UserStatsServiceGrpc.SERVICE_NAME),
-                    Map.of("postgresql", database::isReachable, "rabbitmq", consumer::isConsuming));
+                    Map.of("postgresql", database::isReachable, "rabbitmq", consumer::isConsuming),
+                    List.of(new UserStatsHttpService(stats)));
             consumer.start();
             Optional<ScheduledExecutorService> sweeper = Optional.empty();
             if (!settings.reconcileInterval().isZero()) {

@@ -68,7 +68,8 @@ class GrpcServerTest {
                     response.onCompleted();
                 }))
                 .build();
-        server = GrpcServer.start("127.0.0.1", 0, 0, List.of(echo), List.of(), List.of("test.Echo"), Map.of());
+        server = GrpcServer.start("127.0.0.1", 0, 0, List.of(echo), List.of(), List.of("test.Echo"), Map.of(),
+                List.of());
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
                 .maxInboundMessageSize(16 * 1024 * 1024).build();
     }
