@@ -5,9 +5,9 @@ import com.google.protobuf.Descriptors.FileDescriptor;
 import io.grpc.health.v1.HealthProto;
 import io.userstream.proto.user.v1.UserServiceProto;
 import io.userstream.proto.userstats.v1.UserStatsServiceProto;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -42,11 +42,11 @@ class InteropClientsTest {
             "GetUser malformed id is INVALID_ARGUMENT with BadRequest", "GetUserStats",
             "GetUserStats malformed id is INVALID_ARGUMENT with BadRequest");
 
+    @RegisterExtension
+    static final TestServices services = new TestServices(false);
     @TempDir
     static Path work;
     private static Path protoset;
-    private static TestUserService userService;
-    private static TestUserStatsService statsService;
 
     @BeforeAll
     static void start() throws IOException {
@@ -56,18 +56,6 @@ class InteropClientsTest {
                 io.grpc.reflection.v1alpha.ServerReflectionProto.getDescriptor(),
                 com.google.rpc.ErrorDetailsProto.getDescriptor(), com.google.rpc.StatusProto.getDescriptor())
                 .toByteArray());
-        userService = new TestUserService(false);
-        statsService = new TestUserStatsService("127.0.0.1:" + userService.app.grpcPort());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (statsService != null) {
-            statsService.close();
-        }
-        if (userService != null) {
-            userService.close();
-        }
     }
 
     @Test
@@ -94,8 +82,8 @@ class InteropClientsTest {
     private static ClientRun run(List<String> command) throws IOException, InterruptedException {
         List<String> full = new ArrayList<>(command);
         full.addAll(List.of("--protoset", protoset.toString(),
-                "--user-service", "127.0.0.1:" + userService.app.grpcPort(),
-                "--stats-service", "127.0.0.1:" + statsService.app.grpcPort()));
+                "--user-service", "127.0.0.1:" + services.userService().app.grpcPort(),
+                "--stats-service", "127.0.0.1:" + services.statsService().app.grpcPort()));
         Path log = Files.createTempFile(work, "client", ".log");
         Process process = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {

@@ -6,12 +6,10 @@ import com.google.protobuf.util.JsonFormat;
 import com.google.rpc.BadRequest;
 import io.userstream.proto.user.v1.CreateUserRequest;
 import io.userstream.proto.user.v1.User;
-import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.userstats.v1.StatsStatus;
 import io.userstream.proto.userstats.v1.UserStats;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.net.URI;
@@ -34,28 +32,11 @@ class StatsOverHttpEndToEndTest {
     private static final JsonFormat.Parser PROTO_JSON = JsonFormat.parser()
             .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder().add(BadRequest.getDescriptor()).build());
 
-    private static TestUserService userService;
-    private static TestUserStatsService statsService;
-    private static UserServiceGrpc.UserServiceBlockingStub users;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(WAIT).build();
 
-    @BeforeAll
-    static void start() {
-        // The outbox relay is off: a user created now never reaches user-stats-service by event.
-        userService = new TestUserService(false);
-        statsService = new TestUserStatsService("127.0.0.1:" + userService.app.grpcPort());
-        users = UserServiceGrpc.newBlockingStub(userService.channel).withDeadlineAfter(Duration.ofMinutes(5));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (statsService != null) {
-            statsService.close();
-        }
-        if (userService != null) {
-            userService.close();
-        }
-    }
+    /** The outbox relay is off: a user created now never reaches user-stats-service by event. */
+    @RegisterExtension
+    static final TestServices services = new TestServices(false);
 
     @Test
     void the_self_healing_plans_verification_passes_over_http() throws Exception {
@@ -64,7 +45,7 @@ class StatsOverHttpEndToEndTest {
         assertThat(rowsFor(user.getId())).isZero();
 
         // 2. GET /stats for that user.
-        HttpResponse<String> response = get(statsService, "/stats/" + user.getId());
+        HttpResponse<String> response = get(services.statsService(), "/stats/" + user.getId());
 
         // 3. Not 404: initialised stats.
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
@@ -81,7 +62,7 @@ class StatsOverHttpEndToEndTest {
 
         // 4. A row now exists, and the next read answers from it.
         assertThat(rowsFor(user.getId())).isEqualTo(1);
-        HttpResponse<String> again = get(statsService, "/stats/" + user.getId());
+        HttpResponse<String> again = get(services.statsService(), "/stats/" + user.getId());
         assertThat(again.statusCode()).isEqualTo(200);
         assertThat(parse(again.body(), UserStats.newBuilder()).build()).isEqualTo(stats);
     }
@@ -89,13 +70,13 @@ class StatsOverHttpEndToEndTest {
     @Test
     void an_unknown_user_is_404_and_a_malformed_id_is_400_naming_the_field() throws Exception {
         String unknown = UUID.randomUUID().toString();
-        HttpResponse<String> notFound = get(statsService, "/stats/" + unknown);
+        HttpResponse<String> notFound = get(services.statsService(), "/stats/" + unknown);
         assertThat(notFound.statusCode()).as(notFound.body()).isEqualTo(404);
         assertThat(parse(notFound.body(), com.google.rpc.Status.newBuilder()).getCode())
                 .isEqualTo(io.grpc.Status.Code.NOT_FOUND.value());
         assertThat(rowsFor(unknown)).isZero();
 
-        HttpResponse<String> malformed = get(statsService, "/stats/not-a-uuid");
+        HttpResponse<String> malformed = get(services.statsService(), "/stats/not-a-uuid");
         assertThat(malformed.statusCode()).as(malformed.body()).isEqualTo(400);
         com.google.rpc.Status error = parse(malformed.body(), com.google.rpc.Status.newBuilder()).build();
         assertThat(error.getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT.value());
@@ -139,11 +120,11 @@ class StatsOverHttpEndToEndTest {
 
     private static User createUser() {
         String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        return users.createUser(CreateUserRequest.newBuilder().setEmail("http-" + suffix + "@example.org")
+        return services.users().createUser(CreateUserRequest.newBuilder().setEmail("http-" + suffix + "@example.org")
                 .setUsername("http_" + suffix).setPassword("correct horse battery").build());
     }
 
     private static long rowsFor(String userId) throws Exception {
-        return statsService.count("SELECT count(*) FROM user_stats WHERE user_id::text = '" + userId + "'");
+        return services.statsService().count("SELECT count(*) FROM user_stats WHERE user_id::text = '" + userId + "'");
     }
 }

@@ -10,20 +10,17 @@ import io.userstream.proto.user.v1.GetUserHistoryRequest;
 import io.userstream.proto.user.v1.UpdateProfileRequest;
 import io.userstream.proto.user.v1.User;
 import io.userstream.proto.user.v1.UserEventRecord;
-import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.userstats.v1.GetUserStatsRequest;
 import io.userstream.proto.userstats.v1.StatsStatus;
 import io.userstream.proto.userstats.v1.UserStats;
 import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,27 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class UserStatsFlowEndToEndTest {
 
-    private static TestUserService userService;
-    private static TestUserStatsService statsService;
-    private static UserServiceGrpc.UserServiceBlockingStub users;
-
-    @BeforeAll
-    static void start() {
-        TestUserService relaying = new TestUserService(true);
-        userService = relaying;
-        statsService = new TestUserStatsService("127.0.0.1:" + relaying.app.grpcPort());
-        users = UserServiceGrpc.newBlockingStub(relaying.channel).withDeadlineAfter(Duration.ofMinutes(5));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (statsService != null) {
-            statsService.close();
-        }
-        if (userService != null) {
-            userService.close();
-        }
-    }
+    @RegisterExtension
+    static final TestServices services = new TestServices(true);
 
     @Test
     void stats_equal_what_every_users_history_implies() throws Exception {
@@ -72,10 +50,10 @@ class UserStatsFlowEndToEndTest {
         for (String id : ids) {
             awaitStatsMatchHistory(id);
         }
-        assertThat(statsService.count("SELECT count(*) FROM user_stats WHERE repaired_at IS NOT NULL"))
+        assertThat(services.statsService().count("SELECT count(*) FROM user_stats WHERE repaired_at IS NOT NULL"))
                 .as("every row came from events, none from repair").isZero();
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + userService.app.httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+                + services.userService().app.httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).containsPattern("outbox_published_total\\{[^}]*} [1-9]")
                 .contains("outbox_pending_events").contains("outbox_lag_seconds")
                 .containsPattern("stats_events_consumed_total\\{result=\"applied\"[^}]*} [1-9]")
@@ -115,37 +93,37 @@ class UserStatsFlowEndToEndTest {
     /** Some commands, chosen by {@code seed}, so users' histories differ. */
     private static String changeAtRandom(String id, int seed) {
         for (int i = 0; i < seed % 3; i++) {
-            users.updateProfile(UpdateProfileRequest.newBuilder().setUserId(id).setFirstName("n" + i).build());
+            services.users().updateProfile(UpdateProfileRequest.newBuilder().setUserId(id).setFirstName("n" + i).build());
         }
         if (seed % 2 == 0) {
-            users.changeEmail(ChangeEmailRequest.newBuilder().setUserId(id).setNewEmail(unique() + "@example.org").build());
+            services.users().changeEmail(ChangeEmailRequest.newBuilder().setUserId(id).setNewEmail(unique() + "@example.org").build());
         }
         if (seed % 4 == 1) {
-            users.changePassword(ChangePasswordRequest.newBuilder().setUserId(id).setNewPassword("pw-" + unique()).build());
+            services.users().changePassword(ChangePasswordRequest.newBuilder().setUserId(id).setNewPassword("pw-" + unique()).build());
         }
         if (seed % 5 == 2) {
-            users.deactivateUser(DeactivateUserRequest.newBuilder().setUserId(id).build());
-            users.activateUser(ActivateUserRequest.newBuilder().setUserId(id).build());
+            services.users().deactivateUser(DeactivateUserRequest.newBuilder().setUserId(id).build());
+            services.users().activateUser(ActivateUserRequest.newBuilder().setUserId(id).build());
         }
         if (seed % 7 == 3) {
-            users.deleteUser(DeleteUserRequest.newBuilder().setUserId(id).build());
+            services.users().deleteUser(DeleteUserRequest.newBuilder().setUserId(id).build());
         }
         return id;
     }
 
     /** Waits until the stats row has the user's whole history, then checks every counter against it. */
     private static void awaitStatsMatchHistory(String id) throws Exception {
-        List<UserEventRecord> history = users.getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(id).build())
+        List<UserEventRecord> history = services.users().getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(id).build())
                 .getEventsList();
         await("stats of " + id + " at version " + history.size(), () -> {
             try {
-                return statsService.count("SELECT coalesce(max(last_event_version), 0) FROM user_stats WHERE user_id = '"
+                return services.statsService().count("SELECT coalesce(max(last_event_version), 0) FROM user_stats WHERE user_id = '"
                         + id + "'") == history.size();
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
         });
-        UserStats stats = UserStatsServiceGrpc.newBlockingStub(statsService.channel)
+        UserStats stats = UserStatsServiceGrpc.newBlockingStub(services.statsService().channel)
                 .getUserStats(GetUserStatsRequest.newBuilder().setUserId(id).build());
         assertThat(stats.getProfileUpdates()).isEqualTo(count(history, "ProfileUpdated"));
         assertThat(stats.getEmailChanges()).isEqualTo(count(history, "EmailChanged"));
@@ -168,7 +146,7 @@ class UserStatsFlowEndToEndTest {
 
     private static User createUser() {
         String name = unique();
-        return users.createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
+        return services.users().createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
                 .setPassword("long-enough-pw").build());
     }
 

@@ -16,14 +16,13 @@ import io.userstream.proto.user.v1.GetUserHistoryRequest;
 import io.userstream.proto.user.v1.GetUserRequest;
 import io.userstream.proto.user.v1.User;
 import io.userstream.proto.user.v1.UserEventRecord;
-import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.userstats.v1.GetUserStatsRequest;
 import io.userstream.proto.userstats.v1.StatsStatus;
 import io.userstream.proto.userstats.v1.UserStats;
 import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,33 +44,19 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 class UserStatsRepairEndToEndTest {
 
-    private static TestUserService userService;
-    private static TestUserStatsService statsService;
-    private static UserServiceGrpc.UserServiceBlockingStub users;
+    @RegisterExtension
+    static final TestServices services = new TestServices(false);
     private static UserStatsServiceGrpc.UserStatsServiceBlockingStub stats;
 
     @BeforeAll
     static void start() {
-        userService = new TestUserService(false);
-        statsService = new TestUserStatsService("127.0.0.1:" + userService.app.grpcPort());
-        users = UserServiceGrpc.newBlockingStub(userService.channel).withDeadlineAfter(Duration.ofMinutes(5));
-        stats = UserStatsServiceGrpc.newBlockingStub(statsService.channel).withDeadlineAfter(Duration.ofMinutes(5));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        if (statsService != null) {
-            statsService.close();
-        }
-        if (userService != null) {
-            userService.close();
-        }
+        stats = UserStatsServiceGrpc.newBlockingStub(services.statsService().channel).withDeadlineAfter(Duration.ofMinutes(5));
     }
 
     @Test
     void a_user_whose_events_never_arrived_gets_initialised_stats_on_read_and_a_row_now_exists() throws Exception {
         User user = createUser();
-        users.changePassword(ChangePasswordRequest.newBuilder().setUserId(user.getId())
+        services.users().changePassword(ChangePasswordRequest.newBuilder().setUserId(user.getId())
                 .setNewPassword("another-long-password").build());
         assertThat(rowsFor(user.getId())).isZero();
 
@@ -133,9 +118,9 @@ class UserStatsRepairEndToEndTest {
     @Test
     void the_same_message_twice_counts_once_and_a_skipped_version_resyncs_from_history() throws Exception {
         User user = createUser();
-        users.changeEmail(ChangeEmailRequest.newBuilder().setUserId(user.getId()).setNewEmail(unique() + "@example.org").build());
-        users.changePassword(ChangePasswordRequest.newBuilder().setUserId(user.getId()).setNewPassword("pw-long-enough-2").build());
-        List<UserEventRecord> history = users.getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(user.getId()).build())
+        services.users().changeEmail(ChangeEmailRequest.newBuilder().setUserId(user.getId()).setNewEmail(unique() + "@example.org").build());
+        services.users().changePassword(ChangePasswordRequest.newBuilder().setUserId(user.getId()).setNewPassword("pw-long-enough-2").build());
+        List<UserEventRecord> history = services.users().getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(user.getId()).build())
                 .getEventsList();
 
         try (Connection rabbit = TestUserStatsService.rabbit(); Channel channel = rabbit.createChannel()) {
@@ -149,13 +134,13 @@ class UserStatsRepairEndToEndTest {
         assertThat(resynced.getEmailChanges()).isEqualTo(1);
         assertThat(resynced.getPasswordChanges()).isEqualTo(1);
         assertThat(resynced.hasRepairedAt()).as("created by the consumer, not by repair").isFalse();
-        assertThat(statsService.count("SELECT count(*) FROM processed_events")).isGreaterThanOrEqualTo(2);
+        assertThat(services.statsService().count("SELECT count(*) FROM processed_events")).isGreaterThanOrEqualTo(2);
     }
 
     @Test
     void a_poison_message_goes_to_the_dead_letter_queue_and_later_messages_are_still_applied() throws Exception {
         User user = createUser();
-        UserEventRecord created = users.getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(user.getId()).build())
+        UserEventRecord created = services.users().getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(user.getId()).build())
                 .getEvents(0);
         try (Connection rabbit = TestUserStatsService.rabbit(); Channel channel = rabbit.createChannel()) {
             long before = channel.messageCount("user-stats.user-events.dlq");
@@ -178,13 +163,13 @@ class UserStatsRepairEndToEndTest {
     void a_reconciliation_sweep_repairs_missing_rows_without_waiting_for_a_read() throws Exception {
         User user = createUser();
         // The sweep lists users from user-service's read model: wait until it has this one.
-        users.getUser(GetUserRequest.newBuilder().setUserId(user.getId()).setMinVersion(1).build());
+        services.users().getUser(GetUserRequest.newBuilder().setUserId(user.getId()).setMinVersion(1).build());
         assertThat(rowsFor(user.getId())).isZero();
 
-        assertThat(statsService.app.reconcileNow()).isGreaterThanOrEqualTo(1);
+        assertThat(services.statsService().app.reconcileNow()).isGreaterThanOrEqualTo(1);
 
         assertThat(rowsFor(user.getId())).isEqualTo(1);
-        assertThat(statsService.app.reconcileNow()).as("nothing left to repair").isZero();
+        assertThat(services.statsService().app.reconcileNow()).as("nothing left to repair").isZero();
     }
 
     private static UserEvent message(String userId, UserEventRecord record) {
@@ -207,7 +192,7 @@ class UserStatsRepairEndToEndTest {
     }
 
     private static long rowsFor(String userId) throws Exception {
-        return statsService.count("SELECT count(*) FROM user_stats WHERE user_id = '" + userId + "'");
+        return services.statsService().count("SELECT count(*) FROM user_stats WHERE user_id = '" + userId + "'");
     }
 
     private static long statsRow(String userId) {
@@ -220,7 +205,7 @@ class UserStatsRepairEndToEndTest {
 
     private static long lastVersion(String userId) {
         try {
-            return statsService.count("SELECT coalesce(max(last_event_version), 0) FROM user_stats WHERE user_id = '"
+            return services.statsService().count("SELECT coalesce(max(last_event_version), 0) FROM user_stats WHERE user_id = '"
                     + userId + "'");
         } catch (Exception e) {
             throw new AssertionError(e);
@@ -229,7 +214,7 @@ class UserStatsRepairEndToEndTest {
 
     private static User createUser() {
         String name = unique();
-        return users.createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
+        return services.users().createUser(CreateUserRequest.newBuilder().setEmail(name + "@example.com").setUsername(name)
                 .setPassword("long-enough-pw").build());
     }
 
