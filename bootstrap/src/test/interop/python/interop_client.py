@@ -38,18 +38,16 @@ class Api:
         return self._factory.GetPrototype(descriptor)
 
     def unary(self, channel, service, method):
-        descriptor = self.pool.FindServiceByName(service).FindMethodByName(method)
-        return channel.unary_unary(
-            "/%s/%s" % (service, method),
-            request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=self.message(descriptor.output_type.full_name).FromString)
+        return self._callable(channel.unary_unary, service, method)
 
     def bidi(self, channel, service, method):
+        return self._callable(channel.stream_stream, service, method)
+
+    def _callable(self, kind, service, method):
         descriptor = self.pool.FindServiceByName(service).FindMethodByName(method)
-        return channel.stream_stream(
-            "/%s/%s" % (service, method),
-            request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=self.message(descriptor.output_type.full_name).FromString)
+        return kind("/%s/%s" % (service, method),
+                    request_serializer=lambda m: m.SerializeToString(),
+                    response_deserializer=self.message(descriptor.output_type.full_name).FromString)
 
 
 class Checks:
