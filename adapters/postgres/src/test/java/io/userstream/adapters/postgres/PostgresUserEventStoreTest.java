@@ -47,7 +47,7 @@ class PostgresUserEventStoreTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
     }
 
     @AfterAll

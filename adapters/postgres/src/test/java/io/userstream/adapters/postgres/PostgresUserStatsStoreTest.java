@@ -45,7 +45,7 @@ class PostgresUserStatsStoreTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.createStats();
-        store = new PostgresUserStatsStore(db.database().dataSource());
+        store = new PostgresUserStatsStore(db.database().dbClient());
     }
 
     @AfterAll
@@ -288,7 +288,7 @@ class PostgresUserStatsStoreTest {
     void an_unreachable_database_is_unavailable_not_a_bug() {
         PGSimpleDataSource nowhere = new PGSimpleDataSource();
         nowhere.setURL("jdbc:postgresql://127.0.0.1:1/userstream_stats?connectTimeout=2");
-        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(nowhere);
+        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(PostgresDatabase.dbClientOver(nowhere));
 
         assertThatThrownBy(() -> unreachable.find(UUID.randomUUID())).isInstanceOf(StoreUnavailableException.class);
         assertThatThrownBy(() -> unreachable.inTransaction(tx -> tx.markProcessed(UUID.randomUUID())))
