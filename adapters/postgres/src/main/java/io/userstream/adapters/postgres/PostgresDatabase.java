@@ -101,6 +101,7 @@ public final class PostgresDatabase implements AutoCloseable {
 
     /** Whether a connection can be had and answers; for health checks. */
     public boolean isReachable() {
+        // Plain JDBC: Connection.isValid answers within its own timeout; a DbClient query has none.
         try (Connection connection = dataSource.getConnection()) {
             return connection.isValid(2);
         } catch (SQLException e) {
