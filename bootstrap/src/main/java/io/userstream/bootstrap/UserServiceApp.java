@@ -61,14 +61,14 @@ final class UserServiceApp implements AutoCloseable {
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             UserEventStore eventStore = new MeteredUserEventStore(
-                    new PostgresUserEventStore(database.dataSource()), meters);
+                    new PostgresUserEventStore(database.dbClient()), meters);
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
             UserCommandService commands = new UserCommandService(eventStore,
                     new Argon2idPasswordHasher(settings.passwordCost()), clock, new UuidV7Generator());
             MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
-                    new PostgresUserReadModel(database.dataSource()), new PostgresAuditTrail(database.dataSource()),
+                    new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database.dbClient()),
                     eventStore, clock), meters);
             UserGrpcService userService = new UserGrpcService(new UserGrpcService.UseCases(
                     commands, commands, commands, commands, commands, commands, commands,

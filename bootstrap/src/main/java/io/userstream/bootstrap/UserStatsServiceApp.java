@@ -59,7 +59,7 @@ final class UserStatsServiceApp implements AutoCloseable {
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             StatsMetrics metrics = new StatsMetrics(meters);
-            UserStatsService stats = new UserStatsService(new PostgresUserStatsStore(database.dataSource()),
+            UserStatsService stats = new UserStatsService(new PostgresUserStatsStore(database.dbClient()),
                     new GrpcUserDirectory(userService, settings.directoryDeadline()),
                     () -> Instant.now().truncatedTo(ChronoUnit.MICROS), metrics);
             RabbitUserActivityConsumer consumer = new RabbitUserActivityConsumer(settings.rabbit(), stats, metrics,

@@ -50,6 +50,16 @@ class ArchitectureTest {
         "io.userstream.proto..",
     };
 
+    /** The adapter that owns the database: the only one that may speak SQL. */
+    static final String POSTGRES_ADAPTER = "io.userstream.adapters.postgres..";
+
+    /** Helidon's database client and JDBC, through which SQL is spoken. */
+    static final String[] SQL = {
+        "io.helidon.dbclient..",
+        "java.sql..",
+        "javax.sql..",
+    };
+
     // ---------------------------------------------------------------------------------------------
     // Rules
     // ---------------------------------------------------------------------------------------------
@@ -91,6 +101,12 @@ class ArchitectureTest {
             useNoneOf(INFRASTRUCTURE, DOMAIN, APPLICATION)
                     .because("Helidon, JDBC, Jackson, protobuf and gRPC types belong in adapters and bootstrap");
 
+    /** Test classes (bootstrap's end-to-end tests open JDBC connections) are not imported, see above. */
+    @ArchTest
+    static final ArchRule only_the_postgres_adapter_uses_the_db_client_or_jdbc =
+            onlyThisPackageUses(POSTGRES_ADAPTER, SQL)
+                    .because("SQL, its errors and its connections stay in the PostgreSQL adapter, behind the ports");
+
     // ---------------------------------------------------------------------------------------------
     // Rule definitions, shared by the rules above and by the checks that they can fail
     // ---------------------------------------------------------------------------------------------
@@ -117,6 +133,11 @@ class ArchitectureTest {
     static ArchRule useNoneOf(String[] forbidden, String... layers) {
         return noClasses().that().resideInAnyPackage(layers)
                 .should().dependOnClassesThat().resideInAnyPackage(forbidden);
+    }
+
+    static ArchRule onlyThisPackageUses(String owner, String... technologies) {
+        return noClasses().that().resideOutsideOfPackage(owner)
+                .should().dependOnClassesThat().resideInAnyPackage(technologies);
     }
 
     /** The production classes, imported the way {@link AnalyzeClasses} above imports them. */
@@ -198,6 +219,13 @@ class ArchitectureTest {
     @Test
     void infrastructure_rule_fails_for_adapters() {
         assertViolation(useNoneOf(INFRASTRUCTURE, ADAPTERS), productionClasses(), "java.sql.");
+    }
+
+    @Test
+    void only_this_package_rule_fails_when_another_package_uses_the_technology() {
+        // Pretend the gRPC adapter owned the database: the PostgreSQL adapter then breaks the rule.
+        assertViolation(onlyThisPackageUses("io.userstream.adapters.grpc..", SQL), productionClasses(),
+                "io.helidon.dbclient.DbClient");
     }
 
     private static void assertViolation(ArchRule rule, JavaClasses classes, String expectedInReport) {

@@ -2,19 +2,14 @@ package io.userstream.adapters.postgres;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
 import io.userstream.application.port.out.AuditTrail;
 import io.userstream.application.view.AuditEntry;
 import io.userstream.domain.user.UserId;
 
-import javax.sql.DataSource;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * {@link AuditTrail} read straight from the {@code events} table. The data is shown as it was stored,
@@ -27,48 +22,46 @@ import java.util.UUID;
 public final class PostgresAuditTrail implements AuditTrail {
 
     private static final String HISTORY = """
-            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text, metadata::text,
-                   schema_version
+            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text AS payload,
+                   metadata::text AS metadata, schema_version
             FROM events
-            WHERE stream_id = ?
+            WHERE stream_id = ?::uuid
             ORDER BY version
             """;
 
     private static final String PASSWORD_HASH = "password_hash";
 
-    private final DataSource dataSource;
+    private final Db db;
     private final UserEventCodec codec = new UserEventCodec();
 
-    public PostgresAuditTrail(DataSource dataSource) {
-        this.dataSource = dataSource;
+    /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
+    public PostgresAuditTrail(DbClient dbClient) {
+        this.db = new Db(dbClient);
     }
 
     @Override
     public List<AuditEntry> history(UserId userId) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(HISTORY)) {
-            statement.setObject(1, userId.value());
-            List<AuditEntry> entries = new ArrayList<>();
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    JsonNode metadata = codec.read(rows.getString(8));
-                    entries.add(new AuditEntry(
-                            rows.getObject(1, UUID.class),
-                            rows.getString(2),
-                            rows.getLong(3),
-                            rows.getLong(4),
-                            rows.getTimestamp(5).toInstant(),
-                            rows.getTimestamp(6).toInstant(),
-                            text(metadata, "correlation_id"),
-                            text(metadata, "causation_id"),
-                            text(metadata, "actor"),
-                            dataJson(rows.getString(2), rows.getInt(9), rows.getString(7))));
-                }
+        return db.execute("read the history of user " + userId, exec -> {
+            try (var rows = exec.query(HISTORY, userId.value())) {
+                return rows.map(this::entry).toList();
             }
-            return entries;
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot read the history of user " + userId, e);
-        }
+        });
+    }
+
+    private AuditEntry entry(DbRow row) {
+        JsonNode metadata = codec.read(Db.text(row, "metadata"));
+        String eventType = Db.text(row, "event_type");
+        return new AuditEntry(
+                Db.uuid(row, "event_id"),
+                eventType,
+                Db.int8(row, "version"),
+                Db.int8(row, "position"),
+                Db.instant(row, "occurred_at"),
+                Db.instant(row, "recorded_at"),
+                text(metadata, "correlation_id"),
+                text(metadata, "causation_id"),
+                text(metadata, "actor"),
+                dataJson(eventType, Db.int4(row, "schema_version"), Db.text(row, "payload")));
     }
 
     /** {@code data} and {@code personal} merged into one object (their keys are disjoint), hashes redacted. */

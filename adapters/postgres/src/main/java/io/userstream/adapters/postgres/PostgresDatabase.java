@@ -2,6 +2,9 @@ package io.userstream.adapters.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbClientException;
+import io.helidon.dbclient.jdbc.JdbcClientBuilder;
 import org.flywaydb.core.Flyway;
 
 import javax.sql.DataSource;
@@ -12,14 +15,37 @@ import java.util.Objects;
 /**
  * The pooled connection to a service's database, migrated to the current schema on open: user-service's
  * ({@link #open(PostgresSettings)}) or user-stats-service's, each with its own migrations.
- * Close it to release the pool.
+ * The adapters do their ordinary SQL through {@link #dbClient()}, a Helidon {@link DbClient} over the
+ * same pool; {@link #dataSource()} is for the work the DbClient cannot do (LISTEN/NOTIFY, session locks,
+ * streaming reads). Close it to release the pool.
  */
 public final class PostgresDatabase implements AutoCloseable {
 
     private final HikariDataSource dataSource;
+    private final DbClient dbClient;
 
     private PostgresDatabase(HikariDataSource dataSource) {
         this.dataSource = dataSource;
+        this.dbClient = dbClientOver(dataSource);
+    }
+
+    /**
+     * A DbClient that borrows its connections from {@code dataSource} and returns them on close. Closing
+     * the DbClient leaves the pool open: whoever made the pool closes it.
+     */
+    static DbClient dbClientOver(DataSource dataSource) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        // A lambda, not a method reference: JdbcConnectionPool.connection() declares no SQLException. The
+        // SQLException stays on the cause chain, where DatabaseException.of finds it (pool timeout, 08xxx).
+        return JdbcClientBuilder.create()
+                .connectionPool(() -> {
+                    try {
+                        return dataSource.getConnection();
+                    } catch (SQLException e) {
+                        throw new DbClientException("cannot get a connection from the pool", e);
+                    }
+                })
+                .build();
     }
 
     /**
@@ -63,12 +89,19 @@ public final class PostgresDatabase implements AutoCloseable {
         return new PostgresDatabase(dataSource);
     }
 
+    /** The pool, for the plain JDBC the DbClient cannot do; everything else goes through {@link #dbClient()}. */
     public DataSource dataSource() {
         return dataSource;
     }
 
+    /** The DbClient over this pool, for the adapters' ordinary SQL; valid until {@link #close()}. */
+    public DbClient dbClient() {
+        return dbClient;
+    }
+
     /** Whether a connection can be had and answers; for health checks. */
     public boolean isReachable() {
+        // Plain JDBC: Connection.isValid answers within its own timeout; a DbClient query has none.
         try (Connection connection = dataSource.getConnection()) {
             return connection.isValid(2);
         } catch (SQLException e) {
@@ -78,6 +111,10 @@ public final class PostgresDatabase implements AutoCloseable {
 
     @Override
     public void close() {
-        dataSource.close();
+        try {
+            dbClient.close();
+        } finally {
+            dataSource.close();
+        }
     }
 }

@@ -6,19 +6,12 @@ import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.UserEventStore;
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
 import io.userstream.domain.user.UserId;
-import org.postgresql.util.PSQLException;
 import org.postgresql.util.PSQLState;
-import org.postgresql.util.ServerErrorMessage;
 
 import javax.sql.DataSource;
-import java.sql.Array;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -31,30 +24,36 @@ import java.util.UUID;
  * and no explicit transaction is the cheapest shape PostgreSQL offers, and it is atomic: if any
  * part fails, none of it is written. Two writers that both pass the guard are separated by the
  * {@code UNIQUE (stream_id, version)} constraint; a claimed value held by another stream violates its
- * reservation table's primary key. Both violations become outcomes, not exceptions.
+ * reservation table's primary key. Both violations become outcomes, not exceptions. A statement the
+ * database aborts (a deadlock between two appends' reservation changes, SQLSTATE class 40) wrote nothing
+ * and is run again by {@link Db}.
+ *
+ * <p>The statements go through the Helidon {@link DbClient}. It binds a {@link UUID} as text and arrays
+ * through {@code setObject}, hence the {@code ::uuid} casts and the arrays of strings: ids and instants
+ * travel as their text form and PostgreSQL parses them.
  */
 public final class PostgresUserEventStore implements UserEventStore {
 
     private static final String APPEND = """
             WITH guard AS (
                 SELECT 1 AS ok
-                WHERE coalesce((SELECT max(version) FROM events WHERE stream_id = ?), 0) = ?
+                WHERE coalesce((SELECT max(version) FROM events WHERE stream_id = ?::uuid), 0) = ?
             ), released_emails AS (
                 DELETE FROM email_reservations
-                WHERE stream_id = ? AND email_key = ANY (?::text[]) AND EXISTS (SELECT 1 FROM guard)
+                WHERE stream_id = ?::uuid AND email_key = ANY (?::text[]) AND EXISTS (SELECT 1 FROM guard)
             ), released_usernames AS (
                 DELETE FROM username_reservations
-                WHERE stream_id = ? AND username = ANY (?::text[]) AND EXISTS (SELECT 1 FROM guard)
+                WHERE stream_id = ?::uuid AND username = ANY (?::text[]) AND EXISTS (SELECT 1 FROM guard)
             ), claimed_emails AS (
                 INSERT INTO email_reservations (email_key, stream_id)
-                SELECT key, ? FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
+                SELECT key, ?::uuid FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
             ), claimed_usernames AS (
                 INSERT INTO username_reservations (username, stream_id)
-                SELECT key, ? FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
+                SELECT key, ?::uuid FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
             ), appended AS (
                 INSERT INTO events (event_id, stream_id, stream_type, version, event_type, schema_version,
                                     payload, metadata, occurred_at)
-                SELECT e.event_id, ?, ?, ? + e.ord, e.event_type, e.schema_version, e.payload::jsonb, ?::jsonb,
+                SELECT e.event_id, ?::uuid, ?, ? + e.ord, e.event_type, e.schema_version, e.payload::jsonb, ?::jsonb,
                        e.occurred_at
                 FROM unnest(?::uuid[], ?::text[], ?::int[], ?::text[], ?::timestamptz[])
                      WITH ORDINALITY AS e(event_id, event_type, schema_version, payload, occurred_at, ord)
@@ -62,46 +61,51 @@ public final class PostgresUserEventStore implements UserEventStore {
                 ORDER BY e.ord
                 RETURNING version
             )
-            SELECT max(version) FROM appended
+            SELECT max(version) AS new_version FROM appended
             """;
 
     private static final String LOAD = """
-            SELECT event_id, version, position, event_type, schema_version, payload::text, metadata::text,
-                   occurred_at, recorded_at
+            SELECT event_id, version, position, event_type, schema_version, payload::text AS payload,
+                   metadata::text AS metadata, occurred_at, recorded_at
             FROM events
-            WHERE stream_id = ?
+            WHERE stream_id = ?::uuid
             ORDER BY version
             """;
 
-    private final DataSource dataSource;
+    private final Db db;
     private final UserEventCodec codec = new UserEventCodec();
 
+    /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
+    public PostgresUserEventStore(DbClient dbClient) {
+        this.db = new Db(dbClient);
+    }
+
+    /**
+     * For callers that hold only the pool (the subscription engine's tests, until it moves to the
+     * DbClient): the store then uses a DbClient of its own over {@code dataSource}.
+     */
     public PostgresUserEventStore(DataSource dataSource) {
-        this.dataSource = dataSource;
+        this(PostgresDatabase.dbClientOver(dataSource));
     }
 
     @Override
     public List<RecordedUserEvent> load(UserId userId) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(LOAD)) {
-            statement.setObject(1, userId.value());
-            List<RecordedUserEvent> events = new ArrayList<>();
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    events.add(new RecordedUserEvent(
-                            rows.getObject(1, UUID.class),
-                            rows.getLong(2),
-                            rows.getLong(3),
-                            codec.decode(userId, rows.getString(4), rows.getInt(5), rows.getString(6),
-                                    rows.getTimestamp(8).toInstant()),
-                            codec.metadata(rows.getString(7)),
-                            rows.getTimestamp(9).toInstant()));
-                }
+        return db.execute("load stream " + userId, exec -> {
+            try (var rows = exec.query(LOAD, userId.value())) {
+                return rows.map(row -> recorded(userId, row)).toList();
             }
-            return events;
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot load stream " + userId, e);
-        }
+        });
+    }
+
+    private RecordedUserEvent recorded(UserId userId, DbRow row) {
+        return new RecordedUserEvent(
+                Db.uuid(row, "event_id"),
+                Db.int8(row, "version"),
+                Db.int8(row, "position"),
+                codec.decode(userId, Db.text(row, "event_type"), Db.int4(row, "schema_version"),
+                        Db.text(row, "payload"), Db.instant(row, "occurred_at")),
+                codec.metadata(Db.text(row, "metadata")),
+                Db.instant(row, "recorded_at"));
     }
 
     @Override
@@ -109,68 +113,48 @@ public final class PostgresUserEventStore implements UserEventStore {
         UUID stream = request.userId().value();
         List<NewUserEvent> events = request.events();
         int n = events.size();
-        UUID[] ids = new UUID[n];
+        String[] ids = new String[n];
         String[] types = new String[n];
         Integer[] schemaVersions = new Integer[n];
         String[] payloads = new String[n];
-        Timestamp[] occurredAt = new Timestamp[n];
+        String[] occurredAt = new String[n];
         for (int i = 0; i < n; i++) {
             UserEventCodec.Encoded encoded = codec.encode(events.get(i).event());
-            ids[i] = events.get(i).eventId();
+            ids[i] = events.get(i).eventId().toString();
             types[i] = encoded.eventType();
             schemaVersions[i] = encoded.schemaVersion();
             payloads[i] = encoded.payload();
-            occurredAt[i] = Timestamp.from(events.get(i).event().occurredAt());
+            occurredAt[i] = Db.timestamptz(events.get(i).event().occurredAt());
         }
         List<Reservation> claims = request.reservations().claim();
         List<Reservation> releases = request.reservations().release();
-
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(APPEND)) {
-            int p = 1;
-            statement.setObject(p++, stream);
-            statement.setLong(p++, request.expectedVersion());
-            statement.setObject(p++, stream);
-            statement.setArray(p++, textArray(connection, keys(releases, Reservation.Kind.EMAIL)));
-            statement.setObject(p++, stream);
-            statement.setArray(p++, textArray(connection, keys(releases, Reservation.Kind.USERNAME)));
-            statement.setObject(p++, stream);
-            statement.setArray(p++, textArray(connection, keys(claims, Reservation.Kind.EMAIL)));
-            statement.setObject(p++, stream);
-            statement.setArray(p++, textArray(connection, keys(claims, Reservation.Kind.USERNAME)));
-            statement.setObject(p++, stream);
-            statement.setString(p++, UserEventCodec.STREAM_TYPE);
-            statement.setLong(p++, request.expectedVersion());
-            statement.setString(p++, codec.metadataJson(request.metadata()));
-            statement.setArray(p++, connection.createArrayOf("uuid", ids));
-            statement.setArray(p++, connection.createArrayOf("text", types));
-            statement.setArray(p++, connection.createArrayOf("int4", schemaVersions));
-            statement.setArray(p++, connection.createArrayOf("text", payloads));
-            statement.setArray(p, connection.createArrayOf("timestamptz", occurredAt));
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                long newVersion = rows.getLong(1);
-                // No row appended: the guard saw another version.
-                return rows.wasNull() ? new AppendOutcome.VersionConflict() : new AppendOutcome.Appended(newVersion);
-            }
-        } catch (PSQLException e) {
-            Optional<AppendOutcome> outcome = outcomeOfViolation(e, claims);
-            if (outcome.isPresent()) {
-                return outcome.get();
-            }
-            throw DatabaseException.of("cannot append to stream " + stream, e);
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot append to stream " + stream, e);
+        long expected = request.expectedVersion();
+        String streamId = stream.toString();
+        try {
+            Optional<Long> newVersion = db.execute("append to stream " + stream, exec -> exec.createGet(APPEND)
+                    .params(streamId, expected,
+                            streamId, keys(releases, Reservation.Kind.EMAIL),
+                            streamId, keys(releases, Reservation.Kind.USERNAME),
+                            streamId, keys(claims, Reservation.Kind.EMAIL),
+                            streamId, keys(claims, Reservation.Kind.USERNAME),
+                            streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
+                            ids, types, schemaVersions, payloads, occurredAt)
+                    .execute()
+                    .flatMap(row -> row.column("new_version").asOptional())
+                    .map(version -> ((Number) version).longValue()));
+            // No row appended: the guard saw another version.
+            return newVersion.<AppendOutcome>map(AppendOutcome.Appended::new).orElseGet(AppendOutcome.VersionConflict::new);
+        } catch (DatabaseException e) {
+            return outcomeOfViolation(e, claims).orElseThrow(() -> e);
         }
     }
 
-    private static Optional<AppendOutcome> outcomeOfViolation(PSQLException e, List<Reservation> claims) {
-        ServerErrorMessage error = e.getServerErrorMessage();
-        if (error == null || !PSQLState.UNIQUE_VIOLATION.getState().equals(e.getSQLState())) {
+    /** A lost race on the stream's version, or a value another stream holds: an outcome, not a failure. */
+    private static Optional<AppendOutcome> outcomeOfViolation(DatabaseException e, List<Reservation> claims) {
+        if (!PSQLState.UNIQUE_VIOLATION.getState().equals(e.sqlState())) {
             return Optional.empty();
         }
-        String constraint = error.getConstraint() == null ? "" : error.getConstraint();
-        return switch (constraint) {
+        return switch (e.constraint()) {
             case "events_stream_version_key" -> Optional.of(new AppendOutcome.VersionConflict());
             case "email_reservations_pkey" -> claimOf(claims, Reservation.Kind.EMAIL);
             case "username_reservations_pkey" -> claimOf(claims, Reservation.Kind.USERNAME);
@@ -185,9 +169,5 @@ public final class PostgresUserEventStore implements UserEventStore {
 
     private static String[] keys(List<Reservation> reservations, Reservation.Kind kind) {
         return reservations.stream().filter(r -> r.kind() == kind).map(Reservation::key).toArray(String[]::new);
-    }
-
-    private static Array textArray(Connection connection, String[] values) throws SQLException {
-        return connection.createArrayOf("text", values);
     }
 }

@@ -1,17 +1,13 @@
 package io.userstream.adapters.postgres;
 
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbRow;
 import io.userstream.application.port.out.UserPage;
 import io.userstream.application.port.out.UserReadModel;
 import io.userstream.application.view.UserView;
 import io.userstream.domain.user.UserId;
 import io.userstream.domain.user.UserStatus;
 
-import javax.sql.DataSource;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -28,7 +24,7 @@ public final class PostgresUserReadModel implements UserReadModel {
             id, email, username, first_name, last_name, avatar_url, status, created_at, last_updated, \
             deleted_at, version""";
 
-    private static final String BY_ID = "SELECT " + COLUMNS + " FROM user_read_model WHERE id = ?";
+    private static final String BY_ID = "SELECT " + COLUMNS + " FROM user_read_model WHERE id = ?::uuid";
 
     // The table has no unique constraint on addresses (a deleted user keeps its row); should a lagging
     // projection ever show two holders, the one changed last answers, the same one every time.
@@ -44,10 +40,11 @@ public final class PostgresUserReadModel implements UserReadModel {
             ORDER BY last_updated DESC, id
             LIMIT 1""";
 
-    private final DataSource dataSource;
+    private final Db db;
 
-    public PostgresUserReadModel(DataSource dataSource) {
-        this.dataSource = dataSource;
+    /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
+    public PostgresUserReadModel(DbClient dbClient) {
+        this.db = new Db(dbClient);
     }
 
     @Override
@@ -74,62 +71,43 @@ public final class PostgresUserReadModel implements UserReadModel {
         // is a plain range scan on an index: the primary key, or (status, id) with a status.
         List<String> conditions = new ArrayList<>();
         status.ifPresent(ignored -> conditions.add("status = ?"));
-        after.ifPresent(ignored -> conditions.add("id > ?"));
+        after.ifPresent(ignored -> conditions.add("id > ?::uuid"));
         String sql = "SELECT " + COLUMNS + " FROM user_read_model"
                 + (conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions))
                 + " ORDER BY id LIMIT ?";
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            int p = 1;
-            if (status.isPresent()) {
-                statement.setString(p++, status.get().name());
+        List<Object> params = new ArrayList<>();
+        status.ifPresent(value -> params.add(value.name()));
+        after.ifPresent(params::add);
+        // One row more than asked for tells whether another page follows.
+        params.add(limit + 1);
+        List<UserView> users = db.execute("list users from the read model", exec -> {
+            try (var rows = exec.query(sql, params.toArray())) {
+                return rows.map(PostgresUserReadModel::view).toList();
             }
-            if (after.isPresent()) {
-                statement.setObject(p++, after.get());
-            }
-            // One row more than asked for tells whether another page follows.
-            statement.setInt(p, limit + 1);
-            List<UserView> users = new ArrayList<>();
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    users.add(view(rows));
-                }
-            }
-            boolean hasMore = users.size() > limit;
-            return new UserPage(hasMore ? users.subList(0, limit) : users, hasMore);
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot list users from the read model", e);
-        }
+        });
+        boolean hasMore = users.size() > limit;
+        return new UserPage(hasMore ? users.subList(0, limit) : users, hasMore);
     }
 
     private Optional<UserView> findOne(String sql, Object key, String what) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(sql)) {
-            statement.setObject(1, key);
-            try (ResultSet rows = statement.executeQuery()) {
-                return rows.next() ? Optional.of(view(rows)) : Optional.empty();
-            }
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot read " + what + " from the read model", e);
-        }
+        return db.execute("read " + what + " from the read model",
+                exec -> exec.get(sql, key).map(PostgresUserReadModel::view));
     }
 
-    private static UserView view(ResultSet rows) throws SQLException {
-        Timestamp deletedAt = rows.getTimestamp("deleted_at");
+    private static UserView view(DbRow row) {
         return new UserView(
-                new UserId(rows.getObject("id", UUID.class)),
-                rows.getString("email"),
-                rows.getString("username"),
-                rows.getString("first_name"),
-                rows.getString("last_name"),
-                rows.getString("avatar_url"),
-                status(rows.getString("status")),
-                rows.getTimestamp("created_at").toInstant(),
-                rows.getTimestamp("last_updated").toInstant(),
-                deletedAt == null ? null : deletedAt.toInstant(),
-                rows.getLong("version"));
+                new UserId(Db.uuid(row, "id")),
+                Db.text(row, "email"),
+                Db.text(row, "username"),
+                Db.text(row, "first_name"),
+                Db.text(row, "last_name"),
+                Db.text(row, "avatar_url"),
+                status(Db.text(row, "status")),
+                Db.instant(row, "created_at"),
+                Db.instant(row, "last_updated"),
+                Db.instant(row, "deleted_at"),
+                Db.int8(row, "version"));
     }
-
     private static UserStatus status(String stored) {
         try {
             return UserStatus.valueOf(stored);

@@ -1,16 +1,13 @@
 package io.userstream.adapters.postgres;
 
+import io.helidon.dbclient.DbClient;
+import io.helidon.dbclient.DbExecute;
+import io.helidon.dbclient.DbRow;
+import io.helidon.dbclient.DbTransaction;
 import io.userstream.application.port.out.UserStatsStore;
 import io.userstream.domain.stats.StatsStatus;
 import io.userstream.domain.stats.UserStats;
 
-import javax.sql.DataSource;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Timestamp;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
@@ -18,7 +15,11 @@ import java.util.function.Function;
 /**
  * {@link UserStatsStore} on user-stats-service's tables {@code user_stats} and {@code processed_events}
  * (the inbox), in the same database so that an event's inbox entry and its effect commit together.
- * Each method is one statement on a primary key.
+ * Each method is one statement on a primary key, run through the Helidon {@link DbClient}.
+ *
+ * <p>A transaction the database aborts (SQLSTATE class 40: a deadlock between two consumers, a
+ * serialization failure) is rolled back and its work run again, up to {@link Db#MAX_ATTEMPTS} times; after
+ * that the store is reported unavailable. The work therefore acts only through its {@link StatsTransaction}.
  */
 public final class PostgresUserStatsStore implements UserStatsStore {
 
@@ -26,9 +27,11 @@ public final class PostgresUserStatsStore implements UserStatsStore {
             user_id, status, member_since, profile_updates, email_changes, password_changes, last_activity_at, \
             last_event_version, repaired_at, created_at, updated_at""";
 
-    private static final String VALUES = "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    // The DbClient binds ids and instants as text: PostgreSQL casts them back.
+    private static final String VALUES = "VALUES (?::uuid, ?, ?::timestamptz, ?, ?, ?, ?::timestamptz, ?, "
+            + "?::timestamptz, ?::timestamptz, ?::timestamptz)";
 
-    private static final String FIND = "SELECT " + COLUMNS + " FROM user_stats WHERE user_id = ?";
+    private static final String FIND = "SELECT " + COLUMNS + " FROM user_stats WHERE user_id = ?::uuid";
 
     private static final String LOCK = FIND + " FOR UPDATE";
 
@@ -49,95 +52,65 @@ public final class PostgresUserStatsStore implements UserStatsStore {
 
     // A concurrent transaction inserting the same id makes this one wait for its outcome: after its commit
     // this inserts nothing (false), after its rollback this inserts (true).
-    private static final String MARK_PROCESSED = "INSERT INTO processed_events (event_id) VALUES (?) "
+    private static final String MARK_PROCESSED = "INSERT INTO processed_events (event_id) VALUES (?::uuid) "
             + "ON CONFLICT (event_id) DO NOTHING";
 
-    private final DataSource dataSource;
+    private final Db db;
 
-    public PostgresUserStatsStore(DataSource dataSource) {
-        this.dataSource = dataSource;
+    /** @param dbClient the DbClient of user-stats-service's database, e.g. {@link PostgresDatabase#dbClient()} */
+    public PostgresUserStatsStore(DbClient dbClient) {
+        this.db = new Db(dbClient);
     }
 
     @Override
     public Optional<UserStats> find(UUID userId) {
-        try (Connection connection = dataSource.getConnection()) {
-            return select(connection, FIND, userId);
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot read the stats of user " + userId, e);
-        }
+        return db.execute("read the stats of user " + userId, exec -> select(exec, FIND, userId));
     }
 
     @Override
     public boolean insertIfAbsent(UserStats stats) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement insert = connection.prepareStatement(INSERT_IF_ABSENT)) {
-            bind(insert, stats);
-            return insert.executeUpdate() == 1;
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot insert the stats of user " + stats.userId(), e);
-        }
+        return db.execute("insert the stats of user " + stats.userId(),
+                exec -> exec.insert(INSERT_IF_ABSENT, params(stats)) == 1);
     }
 
     @Override
     public <T> T inTransaction(Function<StatsTransaction, T> work) {
-        try (Connection connection = dataSource.getConnection()) {
-            connection.setAutoCommit(false);
-            JdbcTransaction transaction = new JdbcTransaction(connection);
+        return db.inTransaction("run a transaction on the stats", dbTransaction -> {
+            StoreTransaction transaction = new StoreTransaction(dbTransaction);
             try {
-                T result = work.apply(transaction);
+                return work.apply(transaction);
+            } finally {
                 transaction.open = false;
-                connection.commit();
-                return result;
-            } catch (SQLException | RuntimeException | Error e) {
-                transaction.open = false;
-                Transactions.rollbackQuietly(connection);
-                throw e;
             }
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot run a transaction on the stats", e);
-        }
+        });
     }
 
-    /** One transaction's statements, all on its one connection. */
-    private static final class JdbcTransaction implements StatsTransaction {
+    /** One transaction's statements, all in its one DbClient transaction. */
+    private static final class StoreTransaction implements StatsTransaction {
 
-        private final Connection connection;
+        private final DbTransaction transaction;
         private boolean open = true;
 
-        JdbcTransaction(Connection connection) {
-            this.connection = connection;
+        StoreTransaction(DbTransaction transaction) {
+            this.transaction = transaction;
         }
 
         @Override
         public boolean markProcessed(UUID eventId) {
             requireOpen();
-            try (PreparedStatement insert = connection.prepareStatement(MARK_PROCESSED)) {
-                insert.setObject(1, eventId);
-                return insert.executeUpdate() == 1;
-            } catch (SQLException e) {
-                throw DatabaseException.of("cannot record event " + eventId + " as processed", e);
-            }
+            return transaction.insert(MARK_PROCESSED, eventId) == 1;
         }
 
         @Override
         public Optional<UserStats> lockStats(UUID userId) {
             requireOpen();
-            try {
-                return select(connection, LOCK, userId);
-            } catch (SQLException e) {
-                throw DatabaseException.of("cannot lock the stats of user " + userId, e);
-            }
+            return select(transaction, LOCK, userId);
         }
 
         @Override
         public void save(UserStats stats) {
             requireOpen();
-            try (PreparedStatement upsert = connection.prepareStatement(UPSERT)) {
-                bind(upsert, stats);
-                upsert.executeUpdate();
-            } catch (SQLException e) {
-                throw DatabaseException.of("cannot save the stats of user " + stats.userId(), e);
-            }
+            transaction.insert(UPSERT, params(stats));
         }
 
         private void requireOpen() {
@@ -147,46 +120,39 @@ public final class PostgresUserStatsStore implements UserStatsStore {
         }
     }
 
-    private static Optional<UserStats> select(Connection connection, String sql, UUID userId) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(sql)) {
-            select.setObject(1, userId);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? Optional.of(stats(rows)) : Optional.empty();
-            }
-        }
+    private static Optional<UserStats> select(DbExecute exec, String sql, UUID userId) {
+        return exec.get(sql, userId).map(PostgresUserStatsStore::stats);
     }
 
-    private static void bind(PreparedStatement statement, UserStats stats) throws SQLException {
-        statement.setObject(1, stats.userId());
-        statement.setString(2, stats.status().name());
-        statement.setTimestamp(3, Timestamp.from(stats.memberSince()));
-        statement.setLong(4, stats.profileUpdates());
-        statement.setLong(5, stats.emailChanges());
-        statement.setLong(6, stats.passwordChanges());
-        statement.setTimestamp(7, Timestamp.from(stats.lastActivityAt()));
-        statement.setLong(8, stats.lastEventVersion());
-        statement.setTimestamp(9, stats.repairedAt() == null ? null : Timestamp.from(stats.repairedAt()));
-        statement.setTimestamp(10, Timestamp.from(stats.createdAt()));
-        statement.setTimestamp(11, Timestamp.from(stats.updatedAt()));
+    private static Object[] params(UserStats stats) {
+        return new Object[] {
+            stats.userId(),
+            stats.status().name(),
+            Db.timestamptz(stats.memberSince()),
+            stats.profileUpdates(),
+            stats.emailChanges(),
+            stats.passwordChanges(),
+            Db.timestamptz(stats.lastActivityAt()),
+            stats.lastEventVersion(),
+            Db.timestamptz(stats.repairedAt()),
+            Db.timestamptz(stats.createdAt()),
+            Db.timestamptz(stats.updatedAt()),
+        };
     }
 
-    private static UserStats stats(ResultSet rows) throws SQLException {
+    private static UserStats stats(DbRow row) {
         return new UserStats(
-                rows.getObject("user_id", UUID.class),
-                status(rows.getString("status")),
-                instant(rows.getTimestamp("member_since")),
-                rows.getLong("profile_updates"),
-                rows.getLong("email_changes"),
-                rows.getLong("password_changes"),
-                instant(rows.getTimestamp("last_activity_at")),
-                rows.getLong("last_event_version"),
-                instant(rows.getTimestamp("repaired_at")),
-                instant(rows.getTimestamp("created_at")),
-                instant(rows.getTimestamp("updated_at")));
-    }
-
-    private static Instant instant(Timestamp timestamp) {
-        return timestamp == null ? null : timestamp.toInstant();
+                Db.uuid(row, "user_id"),
+                status(Db.text(row, "status")),
+                Db.instant(row, "member_since"),
+                Db.int8(row, "profile_updates"),
+                Db.int8(row, "email_changes"),
+                Db.int8(row, "password_changes"),
+                Db.instant(row, "last_activity_at"),
+                Db.int8(row, "last_event_version"),
+                Db.instant(row, "repaired_at"),
+                Db.instant(row, "created_at"),
+                Db.instant(row, "updated_at"));
     }
 
     private static StatsStatus status(String stored) {

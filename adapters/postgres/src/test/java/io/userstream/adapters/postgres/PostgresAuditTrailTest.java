@@ -43,8 +43,8 @@ class PostgresAuditTrailTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
-        auditTrail = new PostgresAuditTrail(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
+        auditTrail = new PostgresAuditTrail(db.database().dbClient());
     }
 
     @AfterAll

@@ -1,5 +1,8 @@
 package io.userstream.adapters.postgres;
 
+import io.userstream.application.port.in.CommandContext;
+import io.userstream.application.port.in.CreateUserUseCase.CreateUser;
+import io.userstream.application.port.in.UpdateProfileUseCase.UpdateProfile;
 import io.userstream.application.port.out.AppendOutcome;
 import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.EventMetadata;
@@ -7,12 +10,18 @@ import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.ReservationChanges;
+import io.userstream.application.port.out.PasswordHasher;
+import io.userstream.application.port.out.StoreUnavailableException;
+import io.userstream.application.service.UserCommandService;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.PasswordHash;
+import io.userstream.domain.user.PlainPassword;
 import io.userstream.domain.user.Profile;
 import io.userstream.domain.user.User;
 import io.userstream.domain.user.UserEvent;
 import io.userstream.domain.user.UserId;
+import io.userstream.domain.user.UserRejectedException;
+import io.userstream.domain.user.UserRejection;
 import io.userstream.domain.user.UserStatus;
 import io.userstream.domain.user.Username;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +36,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +45,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 class PostgresUserEventStoreTest {
 
@@ -47,7 +58,7 @@ class PostgresUserEventStoreTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
     }
 
     @AfterAll
@@ -187,6 +198,91 @@ class PostgresUserEventStoreTest {
             assertThat(row.getInt(6)).as("UserCreated is at schema version 2").isEqualTo(2);
             assertThat(row.getString(7)).isEqualTo("corr-1");
         }
+    }
+
+    // ---- the database's errors keep their meaning ----
+
+    @Test
+    void a_duplicate_stream_version_at_the_database_is_a_version_conflict_that_commands_retry() throws Exception {
+        UserId id = newId();
+        UserEvent created = created(id, unique("dv") + "@example.com", unique("dv"));
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+        // The guard passes, then the unique (stream_id, version) constraint refuses: a race lost at the last moment.
+        db.failNextInserts("events", "NEW.stream_id = '" + id + "'", 1, "23505", "events_stream_version_key");
+
+        assertThat(append(id, 1, ReservationChanges.NONE, new UserEvent.UserDeactivated(id, T0)))
+                .isEqualTo(new AppendOutcome.VersionConflict());
+
+        db.failNextInserts("events", "NEW.stream_id = '" + id + "'", UserCommandService.MAX_ATTEMPTS - 1, "23505",
+                "events_stream_version_key");
+        User renamed = commands().updateProfile(new UpdateProfile(id.toString(), Optional.of("Retried"),
+                Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+        assertThat(renamed.version()).isEqualTo(2);
+
+        db.failNextInserts("events", "NEW.stream_id = '" + id + "'", UserCommandService.MAX_ATTEMPTS, "23505",
+                "events_stream_version_key");
+        UserRejectedException conflict = catchThrowableOfType(UserRejectedException.class, () -> commands().updateProfile(
+                new UpdateProfile(id.toString(), Optional.of("Never"), Optional.empty(), Optional.empty(),
+                        OptionalLong.empty()), CONTEXT));
+        assertThat(conflict.rejection()).isEqualTo(new UserRejection.ConcurrencyConflict(id, UserCommandService.MAX_ATTEMPTS));
+        assertThat(store.load(id)).hasSize(2);
+    }
+
+    @Test
+    void a_clash_on_a_reservation_is_an_address_or_username_already_taken() {
+        String email = unique("clash") + "@example.com";
+        String username = unique("clash");
+        commands().createUser(new CreateUser(email, username, "correct horse battery", null, null, null), CONTEXT);
+
+        UserRejectedException emailTaken = catchThrowableOfType(UserRejectedException.class, () -> commands().createUser(
+                new CreateUser(email.toUpperCase(), unique("other"), "correct horse battery", null, null, null), CONTEXT));
+        UserRejectedException usernameTaken = catchThrowableOfType(UserRejectedException.class, () -> commands().createUser(
+                new CreateUser(unique("other") + "@example.com", username, "correct horse battery", null, null, null),
+                CONTEXT));
+
+        assertThat(emailTaken.rejection()).isInstanceOf(UserRejection.EmailAlreadyTaken.class);
+        assertThat(usernameTaken.rejection()).isEqualTo(new UserRejection.UsernameAlreadyTaken(Username.parse(username)));
+        assertThat(count("SELECT count(*) FROM username_reservations WHERE username = '" + username + "'")).isEqualTo(1);
+    }
+
+    @Test
+    void a_serialization_failure_or_a_deadlock_is_run_again_and_never_an_internal_error() throws Exception {
+        UserId id = newId();
+        UserEvent created = created(id, unique("ab") + "@example.com", unique("ab"));
+        String stream = "NEW.stream_id = '" + id + "'";
+        db.failNextInserts("events", stream, 1, "40001", null);
+        assertThat(append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created))
+                .isEqualTo(new AppendOutcome.Appended(1));
+
+        db.failNextInserts("events", stream, Db.MAX_ATTEMPTS - 1, "40P01", null);
+        assertThat(append(id, 1, ReservationChanges.NONE, new UserEvent.UserDeactivated(id, T0)))
+                .isEqualTo(new AppendOutcome.Appended(2));
+
+        // Aborted every time: unavailable (nothing written, try again later), not a bug in the service.
+        db.failNextInserts("events", stream, Db.MAX_ATTEMPTS, "40P01", null);
+        assertThat(catchThrowableOfType(StoreUnavailableException.class,
+                () -> append(id, 2, ReservationChanges.NONE, new UserEvent.UserActivated(id, T0))))
+                .hasMessageContaining("40P01");
+        assertThat(store.load(id)).hasSize(2);
+        assertThat(count("SELECT count(*) FROM email_reservations WHERE stream_id = '" + id + "'")).isEqualTo(1);
+    }
+
+    private static final CommandContext CONTEXT = new CommandContext("corr-2", Optional.empty(), "tester");
+
+    /** The application's command handling over this store, with a stand-in for the (slow) password hashing. */
+    private static UserCommandService commands() {
+        PasswordHasher fast = new PasswordHasher() {
+            @Override
+            public PasswordHash hash(PlainPassword password) {
+                return new PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA");
+            }
+
+            @Override
+            public boolean matches(PlainPassword password, PasswordHash hash) {
+                return false;
+            }
+        };
+        return new UserCommandService(store, fast, () -> T0, UUID::randomUUID);
     }
 
     private interface Attempt {

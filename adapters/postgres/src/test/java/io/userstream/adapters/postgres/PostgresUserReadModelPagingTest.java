@@ -38,7 +38,7 @@ class PostgresUserReadModelPagingTest {
     @BeforeAll
     static void open() throws Exception {
         db = TestDatabase.create();
-        readModel = new PostgresUserReadModel(db.database().dataSource());
+        readModel = new PostgresUserReadModel(db.database().dbClient());
         insertUsers(1, USERS);
     }
 

@@ -28,7 +28,7 @@ class PostgresUserReadModelTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        readModel = new PostgresUserReadModel(db.database().dataSource());
+        readModel = new PostgresUserReadModel(db.database().dbClient());
     }
 
     @AfterAll

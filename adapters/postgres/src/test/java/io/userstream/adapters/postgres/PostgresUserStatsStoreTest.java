@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,7 +46,7 @@ class PostgresUserStatsStoreTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.createStats();
-        store = new PostgresUserStatsStore(db.database().dataSource());
+        store = new PostgresUserStatsStore(db.database().dbClient());
     }
 
     @AfterAll
@@ -156,6 +157,42 @@ class PostgresUserStatsStoreTest {
         assertThat(inboxHolds(event)).isFalse();
         boolean processedLater = store.inTransaction(tx -> tx.markProcessed(event));
         assertThat(processedLater).as("the event can still be processed").isTrue();
+    }
+
+    @Test
+    void a_transaction_the_database_aborts_is_rolled_back_and_run_again() throws SQLException {
+        UUID user = UUID.randomUUID();
+        UUID event = UUID.randomUUID();
+        // The first save is aborted as in a deadlock, after the inbox entry of the same transaction.
+        db.failNextInserts("user_stats", "NEW.user_id = '" + user + "'", 1, "40P01", null);
+        AtomicInteger runs = new AtomicInteger();
+
+        boolean applied = store.inTransaction(tx -> {
+            runs.incrementAndGet();
+            boolean fresh = tx.markProcessed(event);
+            tx.save(stats(user, 1));
+            return fresh;
+        });
+
+        assertThat(runs).hasValue(2);
+        assertThat(applied).as("the aborted run's inbox entry was rolled back").isTrue();
+        assertThat(store.find(user)).contains(stats(user, 1));
+        assertThat(inboxHolds(event)).isTrue();
+    }
+
+    @Test
+    void a_transaction_the_database_keeps_aborting_is_unavailable_and_leaves_nothing() throws SQLException {
+        UUID user = UUID.randomUUID();
+        UUID event = UUID.randomUUID();
+        db.failNextInserts("user_stats", "NEW.user_id = '" + user + "'", Db.MAX_ATTEMPTS, "40001", null);
+
+        assertThatThrownBy(() -> store.inTransaction(tx -> {
+            tx.markProcessed(event);
+            tx.save(stats(user, 1));
+            return null;
+        })).isInstanceOf(StoreUnavailableException.class).hasMessageContaining("40001");
+        assertThat(inboxHolds(event)).isFalse();
+        assertThat(store.find(user)).isEmpty();
     }
 
     @Test
@@ -288,7 +325,7 @@ class PostgresUserStatsStoreTest {
     void an_unreachable_database_is_unavailable_not_a_bug() {
         PGSimpleDataSource nowhere = new PGSimpleDataSource();
         nowhere.setURL("jdbc:postgresql://127.0.0.1:1/userstream_stats?connectTimeout=2");
-        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(nowhere);
+        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(PostgresDatabase.dbClientOver(nowhere));
 
         assertThatThrownBy(() -> unreachable.find(UUID.randomUUID())).isInstanceOf(StoreUnavailableException.class);
         assertThatThrownBy(() -> unreachable.inTransaction(tx -> tx.markProcessed(UUID.randomUUID())))

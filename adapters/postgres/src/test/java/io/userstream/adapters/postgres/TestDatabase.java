@@ -57,6 +57,27 @@ final class TestDatabase implements AutoCloseable {
         return connection;
     }
 
+    /**
+     * Makes the next {@code times} rows inserted into {@code table} that match {@code when} (a condition on
+     * {@code NEW}) fail at the database with {@code sqlState}, naming {@code constraint} if not null: a lost
+     * race (23505 on a unique constraint) or an aborted transaction (40001, 40P01) on demand, as real ones
+     * look to the adapter. The failures are counted by a sequence because, unlike a table, it is not rolled
+     * back with the statement that fails.
+     */
+    void failNextInserts(String table, String when, int times, String sqlState, String constraint) throws SQLException {
+        String name = "fault_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        String raise = "RAISE EXCEPTION USING ERRCODE = '" + sqlState + "', MESSAGE = 'injected by the test'"
+                + (constraint == null ? "" : ", CONSTRAINT = '" + constraint + "'");
+        try (Connection connection = rawConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SEQUENCE " + name);
+            statement.execute("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "IF nextval('" + schema + "." + name + "') <= " + times + " THEN " + raise + "; END IF; "
+                    + "RETURN NEW; END $$");
+            statement.execute("CREATE TRIGGER " + name + " BEFORE INSERT ON " + table + " FOR EACH ROW WHEN ("
+                    + when + ") EXECUTE FUNCTION " + name + "()");
+        }
+    }
+
     @Override
     public void close() throws SQLException {
         database.close();

@@ -32,7 +32,7 @@ class UserEventSchemaEvolutionTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
     }
 
     @AfterAll

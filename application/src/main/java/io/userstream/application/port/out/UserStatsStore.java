@@ -29,6 +29,8 @@ public interface UserStatsStore {
     /**
      * Runs {@code work} in one transaction: committed if it returns, rolled back (and the exception
      * rethrown as it is) if it throws. The {@link StatsTransaction} is valid only inside {@code work}.
+     * A transaction the database aborts (a deadlock, a serialization failure) may be rolled back and
+     * {@code work} run again, so {@code work} acts only through its {@link StatsTransaction}.
      */
     <T> T inTransaction(Function<StatsTransaction, T> work);
 
