@@ -41,7 +41,10 @@ public record ProjectionStatus(String name, ProjectionState state, String checkp
         REBUILDING,
         /** No instance holds it. */
         STOPPED,
-        /** Halted on an event it could not handle (stop-on-failure policy). */
+        /**
+         * Halted on an event it could not handle (stop-on-failure policy), or its last rebuild could not
+         * apply every event and was not swapped in (the live copy keeps serving); see the last error.
+         */
         FAILED
     }
 

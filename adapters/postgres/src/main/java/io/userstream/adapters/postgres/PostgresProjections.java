@@ -108,13 +108,21 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         }
     }
 
+    /**
+     * Records the request; the active instance starts the rebuild at its next turn. A request while a
+     * rebuild runs is queued: that rebuild may already have passed the events the operator just
+     * repaired, so another one starts when it ends. Further requests while one is pending or queued
+     * add nothing.
+     */
     @Override
     public ProjectionStatus requestRebuild(String name) {
         try (Connection connection = dataSource.getConnection()) {
             try (PreparedStatement request = connection.prepareStatement("""
                     INSERT INTO subscriptions (name, rebuild_requested_at) VALUES (?, clock_timestamp())
-                    ON CONFLICT (name) DO UPDATE SET rebuild_requested_at = coalesce(subscriptions.rebuild_requested_at,
-                        EXCLUDED.rebuild_requested_at)
+                    ON CONFLICT (name) DO UPDATE SET
+                        rebuild_requested_at = coalesce(subscriptions.rebuild_requested_at,
+                            EXCLUDED.rebuild_requested_at),
+                        rebuild_queued = subscriptions.rebuild_queued OR subscriptions.rebuild_started_at IS NOT NULL
                     """)) {
                 request.setString(1, name);
                 request.executeUpdate();
@@ -138,14 +146,18 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         }
     }
 
-    /** Forgets the stream, then applies all its events in order, in the caller's transaction. */
+    /**
+     * Forgets the stream, then applies all its events in order, in the caller's transaction. Holds the
+     * subscription's row lock, like every transaction of its runner: no batch, rebuild start or swap can
+     * run half-way through the replay, so whether a shadow exists is known, and stays true, until commit.
+     */
     private long replay(Connection connection, Projection projection, UUID streamId) throws SQLException {
-        List<LoggedEvent> events = log.stream(connection, streamId);
         List<String> tables = new ArrayList<>(List.of(projection.table()));
-        if (!projection.table().isEmpty() && rebuilding(connection, projection.name())) {
+        if (!projection.table().isEmpty() && lockAndCheckRebuilding(connection, projection.name())) {
             // The shadow table replaces the live one at the swap: repair it too, or the repair is lost then.
             tables.add(projection.table() + "_shadow");
         }
+        List<LoggedEvent> events = log.stream(connection, streamId);
         projection.beginBatch();
         for (String table : tables) {
             projection.forget(connection, table, streamId);
@@ -157,7 +169,9 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         return events.size();
     }
 
-    private static boolean rebuilding(Connection connection, String name) throws SQLException {
+    /** Takes the subscription's row lock (see {@link SubscriptionRunner}) and tells whether a rebuild runs. */
+    private static boolean lockAndCheckRebuilding(Connection connection, String name) throws SQLException {
+        SubscriptionRunner.lockSubscription(connection, name);
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT rebuild_started_at IS NOT NULL FROM subscriptions WHERE name = ?")) {
             select.setString(1, name);
@@ -244,7 +258,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         try (PreparedStatement select = connection.prepareStatement("""
                 SELECT coalesce(s.checkpoint_transaction_id, '0')::text, coalesce(s.checkpoint_position, 0),
                        s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()),
-                       s.rebuild_started_at, s.rebuild_done, s.rebuild_total,
+                       s.rebuild_started_at, s.rebuild_done, s.rebuild_total, s.rebuild_error,
                        (SELECT count(*) FROM parked_events p WHERE p.subscription = n.name),
                        EXISTS (SELECT 1 FROM pg_locks l
                                WHERE l.locktype = 'advisory' AND l.granted
@@ -259,7 +273,9 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                 row.next();
                 Checkpoint checkpoint = new Checkpoint(Long.parseLong(row.getString(1)), row.getLong(2));
                 String storedState = row.getString(3);
-                Optional<String> lastError = Optional.ofNullable(row.getString(4));
+                // The live track's own failure comes first; else why the last rebuild was not swapped in.
+                Optional<String> rebuildError = Optional.ofNullable(row.getString(9));
+                Optional<String> lastError = Optional.ofNullable(row.getString(4)).or(() -> rebuildError);
                 Instant updatedAt = row.getTimestamp(5).toInstant();
                 Timestamp rebuildStarted = row.getTimestamp(6);
                 Optional<RebuildProgress> rebuild = Optional.empty();
@@ -270,13 +286,13 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                     rebuild = Optional.of(new RebuildProgress(done, row.getLong(8), done / seconds,
                             rebuildStarted.toInstant()));
                 }
-                long parked = row.getLong(9);
-                boolean held = row.getBoolean(10);
+                long parked = row.getLong(10);
+                boolean held = row.getBoolean(11);
                 long[] lag = lag(connection, checkpoint);
                 ProjectionState state;
                 if (!held) {
                     state = ProjectionState.STOPPED;
-                } else if ("FAILED".equals(storedState)) {
+                } else if ("FAILED".equals(storedState) || rebuildError.isPresent()) {
                     state = ProjectionState.FAILED;
                 } else if (rebuild.isPresent()) {
                     state = ProjectionState.REBUILDING;

@@ -29,6 +29,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,8 +55,11 @@ class SubscriptionRunnerTest {
         db = TestDatabase.create();
         store = new PostgresUserEventStore(db.database().dataSource());
         try (Connection connection = db.rawConnection(); Statement ddl = connection.createStatement()) {
-            ddl.execute("CREATE TABLE applied_events (seq BIGSERIAL PRIMARY KEY, position BIGINT NOT NULL,"
-                    + " event_id UUID NOT NULL UNIQUE, stream_id UUID NOT NULL)");
+            // A sequence of its own, not owned by the table: a rebuild swaps a copy (LIKE ... INCLUDING ALL) in
+            // and drops the original, which an owned (SERIAL) sequence would forbid.
+            ddl.execute("CREATE SEQUENCE applied_seq");
+            ddl.execute("CREATE TABLE applied_events (seq BIGINT PRIMARY KEY DEFAULT nextval('applied_seq'),"
+                    + " position BIGINT NOT NULL, event_id UUID NOT NULL UNIQUE, stream_id UUID NOT NULL)");
         }
     }
 
@@ -191,18 +197,284 @@ class SubscriptionRunnerTest {
         assertThat(appliedStreams()).doesNotContain(after.value());
     }
 
+    @Test
+    void a_rebuild_completes_under_a_writer_that_never_lets_its_reads_come_back_empty() throws Exception {
+        for (int i = 0; i < 120; i++) {
+            append();
+        }
+        PostgresProjections projections = start(new RecordingProjection() {
+            private boolean firstOfBatch;
+
+            @Override
+            public void beginBatch() {
+                firstOfBatch = true;
+            }
+
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                super.apply(tx, table, event);
+                if (table.endsWith("_shadow") && firstOfBatch) {
+                    // A writer that commits a new event during every rebuild batch: the next rebuild read is
+                    // never empty, so the rebuild must end by comparing checkpoints, not by running dry.
+                    firstOfBatch = false;
+                    append();
+                }
+            }
+        });
+        Eventually.await("the log applied live", deadlineFor(120), () -> appliedStreams().size() == 120);
+
+        projections.requestRebuild("recording");
+        Eventually.await("rebuild completes", deadlineFor(1200), this::rebuildFinished);
+
+        // One event was appended per rebuild batch. The shadow reaches the live checkpoint after about
+        // 120 / 50 batches, and the rebuild must end right there: not keep following the writer until a
+        // read happens to come back empty (which only another transaction holding the horizon allows).
+        assertThat(eventCount() - 120).as("rebuild batches").isBetween(1L, 120L / 50 + 10);
+        Eventually.await("caught up", deadlineFor(eventCount()), () -> projections.statuses().getFirst().lagEvents() == 0);
+        assertEveryEventAppliedOnce();
+        assertThat(projections.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
+        assertThat(projections.parkedEvents(Optional.empty())).isEmpty();
+        assertThat(tableExists("applied_events_shadow")).isFalse();
+    }
+
+    @Test
+    void a_failing_event_backs_off_outside_the_transaction_so_what_precedes_it_and_other_subscriptions_go_on()
+            throws Exception {
+        try (Connection connection = db.rawConnection(); Statement ddl = connection.createStatement()) {
+            ddl.execute("CREATE TABLE other_events (LIKE applied_events INCLUDING ALL)");
+        }
+        UserId before = append();
+        UserId poison = append();
+        // The back-off is far longer than any wait below: whatever happens during it cannot be luck.
+        SubscriptionSettings slowRetry = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200), 3,
+                Duration.ofMinutes(2), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+        start(slowRetry, new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (event.event().userId().equals(poison)) {
+                    throw new IllegalStateException("cannot apply " + poison + " yet");
+                }
+                super.apply(tx, table, event);
+            }
+        }, new RecordingProjection("other", "other_events"));
+
+        // The event before the failing one, read in the same batch, is committed at once ...
+        Eventually.await("the event before the failing one is committed", Duration.ofSeconds(30),
+                () -> appliedStreams().contains(before.value()));
+        // ... and no transaction stays open during the back-off, so the horizon moves for everyone.
+        UserId later = append();
+        Eventually.await("another subscription passes a later event", Duration.ofSeconds(30),
+                () -> streamsIn("other_events").contains(later.value()));
+        assertThat(appliedStreams()).containsExactly(before.value());
+    }
+
+    @Test
+    void a_rebuild_that_parks_an_event_is_not_swapped_in_and_parks_apart_from_the_live_subscription()
+            throws Exception {
+        UserId first = append();
+        UserId poison = append();
+        UserId last = append();
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow") && event.event().userId().equals(poison)) {
+                    throw new IllegalStateException("the new code cannot apply " + poison);
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("all applied live", deadlineFor(3), () -> appliedStreams().size() == 3);
+
+        projections.requestRebuild("recording");
+        Eventually.await("the rebuild fails", deadlineFor(3),
+                () -> projections.statuses().getFirst().state() == ProjectionStatus.ProjectionState.FAILED);
+
+        ProjectionStatus status = projections.statuses().getFirst();
+        assertThat(status.lastError()).get().asString().contains("not swapped in").contains("recording#rebuild");
+        assertThat(status.rebuild()).isEmpty();
+        assertThat(status.parkedEvents()).isZero();
+        assertThat(projections.parkedEvents(Optional.of("recording"))).isEmpty();
+        assertThat(projections.parkedEvents(Optional.empty())).singleElement().satisfies(parked -> {
+            assertThat(parked.projection()).isEqualTo("recording#rebuild");
+            assertThat(parked.streamId()).isEqualTo(poison.value());
+        });
+        // The live table was kept, whole, and keeps following the log.
+        assertThat(appliedStreams()).containsExactly(first.value(), poison.value(), last.value());
+        assertThat(tableExists("applied_events_shadow")).isFalse();
+        UserId after = append();
+        Eventually.await("the live table follows", deadlineFor(1), () -> appliedStreams().contains(after.value()));
+    }
+
+    @Test
+    void with_the_stop_policy_a_rebuild_stops_at_a_failing_event_parks_nothing_and_is_not_swapped_in()
+            throws Exception {
+        UserId first = append();
+        UserId poison = append();
+        SubscriptionSettings stop = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200), 2,
+                Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.STOP);
+        PostgresProjections projections = start(stop, new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow") && event.event().userId().equals(poison)) {
+                    throw new IllegalStateException("the new code cannot apply " + poison);
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("all applied live", deadlineFor(2), () -> appliedStreams().size() == 2);
+
+        projections.requestRebuild("recording");
+        Eventually.await("the rebuild stops", deadlineFor(2),
+                () -> projections.statuses().getFirst().state() == ProjectionStatus.ProjectionState.FAILED);
+
+        assertThat(projections.statuses().getFirst().lastError()).get().asString()
+                .contains("stopped before event at position").contains("not swapped in");
+        assertThat(projections.parkedEvents(Optional.empty())).isEmpty();
+        assertThat(appliedStreams()).containsExactly(first.value(), poison.value());
+        assertThat(rebuildFinished()).isTrue();
+    }
+
+    @Test
+    void a_replay_during_a_rebuild_waits_for_the_batch_in_progress_so_no_valid_event_is_parked() throws Exception {
+        UserId held = append();
+        UserId replayed = append();
+        CountDownLatch batchInProgress = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                super.apply(tx, table, event);
+                if (table.endsWith("_shadow") && event.event().userId().equals(held) && batchInProgress.getCount() > 0) {
+                    // The rebuild batch that will apply `replayed` next is open: hold it while the replay runs.
+                    batchInProgress.countDown();
+                    awaitLatch(release);
+                }
+            }
+        });
+        Eventually.await("all applied live", deadlineFor(2), () -> appliedStreams().size() == 2);
+        projections.requestRebuild("recording");
+        awaitLatch(batchInProgress);
+
+        CompletableFuture<Long> replay = CompletableFuture.supplyAsync(
+                () -> projections.replayStream("recording", replayed));
+        // Either the replay is done (it did not wait for the batch) or it waits for the batch's lock.
+        Eventually.await("the replay finished or waits for the batch", Duration.ofSeconds(30),
+                () -> replay.isDone() || queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        + " AND query LIKE '%FROM subscriptions WHERE name = $1 FOR UPDATE%'") > 0);
+        release.countDown();
+
+        assertThat(replay.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        Eventually.await("rebuild completes", deadlineFor(2), this::rebuildFinished);
+        assertThat(projections.parkedEvents(Optional.empty())).isEmpty();
+        assertThat(projections.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
+        assertEveryEventAppliedOnce();
+    }
+
+    @Test
+    void a_rebuild_requested_while_one_runs_is_queued_and_runs_after_it() throws Exception {
+        UserId first = append();
+        UserId held = append();
+        AtomicBoolean hold = new AtomicBoolean(true);
+        AtomicInteger shadowApplicationsOfFirst = new AtomicInteger();
+        SubscriptionSettings patient = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200),
+                Integer.MAX_VALUE, Duration.ofMillis(20), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+        PostgresProjections projections = start(patient, new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow")) {
+                    if (event.event().userId().equals(first)) {
+                        shadowApplicationsOfFirst.incrementAndGet();
+                    }
+                    if (event.event().userId().equals(held) && hold.get()) {
+                        // Keeps the first rebuild running (retrying, outside any transaction) until released.
+                        throw new IllegalStateException("held");
+                    }
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("all applied live", deadlineFor(2), () -> appliedStreams().size() == 2);
+        projections.requestRebuild("recording");
+        Eventually.await("the first rebuild runs", deadlineFor(2), () -> shadowApplicationsOfFirst.get() > 0);
+
+        ProjectionStatus whileRunning = projections.requestRebuild("recording");
+        assertThat(whileRunning.state()).isEqualTo(ProjectionStatus.ProjectionState.REBUILDING);
+        hold.set(false);
+
+        Eventually.await("a second rebuild ran", deadlineFor(4), () -> shadowApplicationsOfFirst.get() == 2);
+        Eventually.await("and completed", deadlineFor(2), this::rebuildFinished);
+        assertThat(projections.parkedEvents(Optional.empty())).isEmpty();
+        assertEveryEventAppliedOnce();
+    }
+
+    private static void awaitLatch(CountDownLatch latch) {
+        try {
+            if (!latch.await(30, TimeUnit.SECONDS)) {
+                throw new AssertionError("timed out waiting for a latch");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     private PostgresProjections start(Projection projection) {
-        PostgresProjections projections = new PostgresProjections(db.database().dataSource(), FAST,
-                ProjectionObserver.NONE, List.of(projection));
-        started.add(projections);
-        projections.start();
-        return projections;
+        return start(FAST, projection);
+    }
+
+    private PostgresProjections start(SubscriptionSettings settings, Projection... projections) {
+        PostgresProjections started = new PostgresProjections(db.database().dataSource(), settings,
+                ProjectionObserver.NONE, List.of(projections));
+        this.started.add(started);
+        started.start();
+        return started;
+    }
+
+    /** Time enough for the runner to handle {@code events} events on a slow, shared machine, and then some. */
+    private static Duration deadlineFor(long events) {
+        return Duration.ofSeconds(20).plusMillis(50 * events);
+    }
+
+    private long eventCount() {
+        return queryLong("SELECT count(*) FROM events");
+    }
+
+    private long queryLong(String sql) {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery(sql)) {
+            row.next();
+            return row.getLong(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private boolean rebuildFinished() {
+        return queryLong("SELECT count(*) FROM subscriptions WHERE name = 'recording' AND rebuild_requested_at IS NULL"
+                + " AND rebuild_started_at IS NULL") == 1;
+    }
+
+    private boolean tableExists(String table) {
+        return queryLong("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND tablename = '"
+                + table + "'") == 1;
+    }
+
+    /** The live table holds every event of the log exactly once (UNIQUE(event_id) rules out doubles). */
+    private void assertEveryEventAppliedOnce() {
+        assertThat(queryLong("SELECT count(*) FROM applied_events")).isEqualTo(eventCount());
+        assertThat(queryLong("SELECT count(*) FROM events e WHERE NOT EXISTS"
+                + " (SELECT 1 FROM applied_events a WHERE a.event_id = e.event_id)")).isZero();
     }
 
     /** Stream ids in the order their events were applied. */
     private List<UUID> appliedStreams() {
+        return streamsIn("applied_events");
+    }
+
+    /** Stream ids in the order their events were applied to {@code table}. */
+    private List<UUID> streamsIn(String table) {
         try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT stream_id FROM applied_events ORDER BY seq")) {
+             ResultSet rows = statement.executeQuery("SELECT stream_id FROM " + table + " ORDER BY seq")) {
             List<UUID> streams = new ArrayList<>();
             while (rows.next()) {
                 streams.add(rows.getObject(1, UUID.class));
@@ -248,14 +520,26 @@ class SubscriptionRunnerTest {
 
     /** Records each application; applying an event twice violates UNIQUE(event_id). */
     static class RecordingProjection implements Projection {
+        private final String name;
+        private final String table;
+
+        RecordingProjection() {
+            this("recording", "applied_events");
+        }
+
+        RecordingProjection(String name, String table) {
+            this.name = name;
+            this.table = table;
+        }
+
         @Override
         public String name() {
-            return "recording";
+            return name;
         }
 
         @Override
         public String table() {
-            return "applied_events";
+            return table;
         }
 
         @Override

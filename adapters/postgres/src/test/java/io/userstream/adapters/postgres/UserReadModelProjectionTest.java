@@ -135,13 +135,19 @@ class UserReadModelProjectionTest {
             }
         });
 
-        projections.requestRebuild(UserReadModelProjection.NAME);
-        Eventually.await("rebuild starts", Duration.ofSeconds(10), () -> status().rebuild().isPresent()
-                || rebuildFinished());
-        Eventually.await("rebuild completes", Duration.ofSeconds(60), this::rebuildFinished);
-        running.set(false);
-        writer.join();
-        reader.join();
+        try {
+            projections.requestRebuild(UserReadModelProjection.NAME);
+            Eventually.await("rebuild starts", Duration.ofSeconds(10), () -> status().rebuild().isPresent()
+                    || rebuildFinished());
+            // The rebuild has to read the log as it stood, then catch up with the live table once.
+            Eventually.await("rebuild completes", Duration.ofSeconds(30).plusMillis(50 * eventCount()),
+                    this::rebuildFinished);
+        } finally {
+            // Also when the wait fails: the threads must not outlive the test (and its schema).
+            running.set(false);
+            writer.join();
+            reader.join();
+        }
 
         assertThat(failures).isEmpty();
         assertThat(reads.get()).isPositive();
@@ -152,6 +158,7 @@ class UserReadModelProjectionTest {
             expected.put(id.value(), row(User.fromHistory(history.stream().map(RecordedUserEvent::event).toList())));
         }
         assertThat(rows()).isEqualTo(expected);
+        assertThat(projections.parkedEvents(Optional.empty())).as("valid events parked").isEmpty();
         assertThat(status().state()).isEqualTo(ProjectionState.RUNNING);
         assertThat(indexNames()).as("the swapped-in table keeps the live index names migrations refer to")
                 .contains("user_read_model_pkey", "user_read_model_email_idx", "user_read_model_username_idx",
@@ -180,6 +187,16 @@ class UserReadModelProjectionTest {
                 names.add(rows.getString(1));
             }
             return names;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private long eventCount() {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("SELECT count(*) FROM events")) {
+            row.next();
+            return row.getLong(1);
         } catch (SQLException e) {
             throw new AssertionError(e);
         }

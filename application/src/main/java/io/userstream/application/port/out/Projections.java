@@ -21,7 +21,10 @@ public interface Projections {
 
     /**
      * Asks for a rebuild of {@code name} from the start of the log into a shadow copy, swapped in
-     * atomically when it has caught up; the live copy keeps serving meanwhile. Idempotent while one runs.
+     * atomically when it has caught up; the live copy keeps serving meanwhile. A request while a
+     * rebuild runs is queued, not dropped: another rebuild starts when the running one ends (requests
+     * while one is pending or queued add nothing). A rebuild that cannot apply every event is not
+     * swapped in; the status then shows FAILED and why.
      */
     ProjectionStatus requestRebuild(String name);
 
