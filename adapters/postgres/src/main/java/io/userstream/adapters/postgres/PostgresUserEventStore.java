@@ -34,7 +34,8 @@ import java.util.UUID;
  */
 public final class PostgresUserEventStore implements UserEventStore {
 
-    private static final String APPEND = """
+    /** The append: one statement; its parameters are {@link #appendParameters(AppendRequest)}. */
+    static final String APPEND = """
             WITH guard AS (
                 SELECT 1 AS ok
                 WHERE coalesce((SELECT max(version) FROM events WHERE stream_id = ?::uuid), 0) = ?
@@ -64,7 +65,8 @@ public final class PostgresUserEventStore implements UserEventStore {
             SELECT max(version) AS new_version FROM appended
             """;
 
-    private static final String LOAD = """
+    /** A stream's events in order; the one parameter is the stream's {@link UUID}. */
+    static final String LOAD = """
             SELECT event_id, version, position, event_type, schema_version, payload::text AS payload,
                    metadata::text AS metadata, occurred_at, recorded_at
             FROM events
@@ -111,6 +113,25 @@ public final class PostgresUserEventStore implements UserEventStore {
     @Override
     public AppendOutcome append(AppendRequest request) {
         UUID stream = request.userId().value();
+        Object[] parameters = appendParameters(request);
+        try {
+            Optional<Long> newVersion = db.execute("append to stream " + stream, exec -> exec.createGet(APPEND)
+                    .params(parameters)
+                    .execute()
+                    .flatMap(row -> row.column("new_version").asOptional())
+                    .map(version -> ((Number) version).longValue()));
+            // No row appended: the guard saw another version.
+            return newVersion.<AppendOutcome>map(AppendOutcome.Appended::new).orElseGet(AppendOutcome.VersionConflict::new);
+        } catch (DatabaseException e) {
+            return outcomeOfViolation(e, request.reservations().claim()).orElseThrow(() -> e);
+        }
+    }
+
+    /**
+     * The parameters of {@link #APPEND} for {@code request}, in order. Package-private so that the
+     * DbClient-cost benchmark binds exactly these values in its plain-JDBC baseline.
+     */
+    Object[] appendParameters(AppendRequest request) {
         List<NewUserEvent> events = request.events();
         int n = events.size();
         String[] ids = new String[n];
@@ -129,24 +150,15 @@ public final class PostgresUserEventStore implements UserEventStore {
         List<Reservation> claims = request.reservations().claim();
         List<Reservation> releases = request.reservations().release();
         long expected = request.expectedVersion();
-        String streamId = stream.toString();
-        try {
-            Optional<Long> newVersion = db.execute("append to stream " + stream, exec -> exec.createGet(APPEND)
-                    .params(streamId, expected,
-                            streamId, keys(releases, Reservation.Kind.EMAIL),
-                            streamId, keys(releases, Reservation.Kind.USERNAME),
-                            streamId, keys(claims, Reservation.Kind.EMAIL),
-                            streamId, keys(claims, Reservation.Kind.USERNAME),
-                            streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
-                            ids, types, schemaVersions, payloads, occurredAt)
-                    .execute()
-                    .flatMap(row -> row.column("new_version").asOptional())
-                    .map(version -> ((Number) version).longValue()));
-            // No row appended: the guard saw another version.
-            return newVersion.<AppendOutcome>map(AppendOutcome.Appended::new).orElseGet(AppendOutcome.VersionConflict::new);
-        } catch (DatabaseException e) {
-            return outcomeOfViolation(e, claims).orElseThrow(() -> e);
-        }
+        String streamId = request.userId().value().toString();
+        return new Object[] {
+                streamId, expected,
+                streamId, keys(releases, Reservation.Kind.EMAIL),
+                streamId, keys(releases, Reservation.Kind.USERNAME),
+                streamId, keys(claims, Reservation.Kind.EMAIL),
+                streamId, keys(claims, Reservation.Kind.USERNAME),
+                streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
+                ids, types, schemaVersions, payloads, occurredAt};
     }
 
     /** A lost race on the stream's version, or a value another stream holds: an outcome, not a failure. */

@@ -24,7 +24,8 @@ public final class PostgresUserReadModel implements UserReadModel {
             id, email, username, first_name, last_name, avatar_url, status, created_at, last_updated, \
             deleted_at, version""";
 
-    private static final String BY_ID = "SELECT " + COLUMNS + " FROM user_read_model WHERE id = ?::uuid";
+    /** The point read by id; the one parameter is the id's {@link UUID}. */
+    static final String BY_ID = "SELECT " + COLUMNS + " FROM user_read_model WHERE id = ?::uuid";
 
     // The table has no unique constraint on addresses (a deleted user keeps its row); should a lagging
     // projection ever show two holders, the one changed last answers, the same one every time.
@@ -108,7 +109,9 @@ public final class PostgresUserReadModel implements UserReadModel {
                 Db.instant(row, "deleted_at"),
                 Db.int8(row, "version"));
     }
-    private static UserStatus status(String stored) {
+
+    /** The stored status as the enum; package-private for the DbClient-cost benchmark's baseline. */
+    static UserStatus status(String stored) {
         try {
             return UserStatus.valueOf(stored);
         } catch (IllegalArgumentException | NullPointerException e) {

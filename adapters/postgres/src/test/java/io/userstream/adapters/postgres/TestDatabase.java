@@ -27,9 +27,14 @@ final class TestDatabase implements AutoCloseable {
     }
 
     static TestDatabase create() {
+        return create(20);
+    }
+
+    /** Like {@link #create()}, with a pool of at most {@code maxPoolSize} connections. */
+    static TestDatabase create(int maxPoolSize) {
         String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
         PostgresDatabase database = PostgresDatabase.open(
-                new PostgresSettings(URL, USER, "", schema, 20, Duration.ofSeconds(10)));
+                new PostgresSettings(URL, USER, "", schema, maxPoolSize, Duration.ofSeconds(10)));
         return new TestDatabase(schema, database);
     }
 
