@@ -53,7 +53,7 @@ class SubscriptionRunnerTest {
     @BeforeEach
     void open() throws SQLException {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
         try (Connection connection = db.rawConnection(); Statement ddl = connection.createStatement()) {
             // A sequence of its own, not owned by the table: a rebuild swaps a copy (LIKE ... INCLUDING ALL) in
             // and drops the original, which an owned (SERIAL) sequence would forbid.

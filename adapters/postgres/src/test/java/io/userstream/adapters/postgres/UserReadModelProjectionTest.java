@@ -53,7 +53,7 @@ class UserReadModelProjectionTest {
     @BeforeEach
     void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
         PasswordHash constant = new PasswordHash("$argon2id$test");
         commands = new UserCommandService(store, new PasswordHasher() {
             @Override
