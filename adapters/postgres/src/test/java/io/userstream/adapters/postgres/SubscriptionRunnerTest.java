@@ -184,7 +184,7 @@ class SubscriptionRunnerTest {
         UserId after = append();
         SubscriptionSettings stop = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200), 2,
                 Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.STOP);
-        PostgresProjections projections = new PostgresProjections(db.database().dataSource(), stop,
+        PostgresProjections projections = new PostgresProjections(db.database(), stop,
                 ProjectionObserver.NONE, List.of(new RecordingProjection()));
         started.add(projections);
         projections.start();
@@ -423,7 +423,7 @@ class SubscriptionRunnerTest {
     }
 
     private PostgresProjections start(SubscriptionSettings settings, Projection... projections) {
-        PostgresProjections started = new PostgresProjections(db.database().dataSource(), settings,
+        PostgresProjections started = new PostgresProjections(db.database(), settings,
                 ProjectionObserver.NONE, List.of(projections));
         this.started.add(started);
         started.start();

@@ -66,7 +66,7 @@ class UserReadModelProjectionTest {
                 return false;
             }
         }, () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());
-        projections = PostgresProjections.forUserService(db.database().dataSource(), SubscriptionRunnerTest.FAST,
+        projections = PostgresProjections.forUserService(db.database(), SubscriptionRunnerTest.FAST,
                 ProjectionObserver.NONE);
         projections.start();
     }
