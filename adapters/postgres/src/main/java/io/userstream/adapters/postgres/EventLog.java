@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-/** Reads the event log for subscriptions. */
+/**
+ * Reads the event log for subscriptions, on the connection of the runner's session or of a replay
+ * transaction (see {@link SessionConnections}): what it reads is applied in that same transaction.
+ */
 final class EventLog {
 
     private static final String COLUMNS = """

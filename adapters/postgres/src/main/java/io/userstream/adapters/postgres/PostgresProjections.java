@@ -12,7 +12,6 @@ import io.userstream.application.view.ProjectionStatus.RebuildProgress;
 import io.userstream.application.port.out.Projections;
 import io.userstream.domain.user.UserId;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -31,8 +30,9 @@ import java.util.UUID;
  * view of them ({@link Projections}): status with lag and horizon, rebuild, replay, parked events.
  *
  * <p>The operator's queries and requests go through the DbClient ({@link Db}). A replay (of a stream, or
- * to retry a parked event) is one plain JDBC transaction: it takes the subscription's row lock and applies
- * the projection through {@link Projection#apply}, on a {@link Connection} like the runner's batches.
+ * to retry a parked event) is one plain JDBC transaction ({@link SessionConnections}): it takes the
+ * subscription's row lock and applies the projection through {@link Projection#apply}, on a
+ * {@link Connection} like the runner's batches.
  */
 public final class PostgresProjections implements Projections, AutoCloseable {
 
@@ -40,7 +40,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     static final String LOCK_KEYS = "hashtext(current_schema()), hashtext(?)";
 
     private final Db db;
-    private final DataSource dataSource;
+    private final SessionConnections sessions;
     private final SubscriptionSettings settings;
     private final ProjectionObserver observer;
     private final Map<String, Projection> projections = new LinkedHashMap<>();
@@ -51,7 +51,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     PostgresProjections(PostgresDatabase database, SubscriptionSettings settings, ProjectionObserver observer,
                         List<Projection> projections) {
         this.db = new Db(database.dbClient());
-        this.dataSource = database.dataSource();
+        this.sessions = database.sessionConnections();
         this.settings = settings;
         this.observer = observer;
         for (Projection projection : projections) {
@@ -78,7 +78,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     /** Starts one runner per projection; each becomes active here or stands by for another instance. */
     public synchronized void start() {
         for (Projection projection : projections.values()) {
-            SubscriptionRunner runner = new SubscriptionRunner(dataSource, projection, settings, observer);
+            SubscriptionRunner runner = new SubscriptionRunner(sessions, projection, settings, observer);
             runners.put(projection.name(), runner);
             runner.start();
         }
@@ -139,8 +139,8 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     @Override
     public long replayStream(String name, UserId userId) {
         Projection projection = projections.get(name);
-        try (Connection connection = dataSource.getConnection()) {
-            return Transactions.inTransaction(connection,
+        try (Connection connection = sessions.connection()) {
+            return SessionConnections.inTransaction(connection,
                     () -> replay(connection, projection, userId.value()));
         } catch (SQLException e) {
             throw DatabaseException.of("cannot replay stream " + userId + " into " + name, e);
@@ -208,9 +208,9 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                         .map(row -> Db.uuid(row, "stream_id")))
                 .orElseThrow(() -> new NotFoundException("no event at position " + position));
         String error;
-        try (Connection connection = dataSource.getConnection()) {
+        try (Connection connection = sessions.connection()) {
             try {
-                Transactions.inTransaction(connection, () -> replayAndUnpark(connection, projection, streamId));
+                SessionConnections.inTransaction(connection, () -> replayAndUnpark(connection, projection, streamId));
                 return Optional.empty();
             } catch (SQLException | RuntimeException e) {
                 // Rolled back; recorded below.
