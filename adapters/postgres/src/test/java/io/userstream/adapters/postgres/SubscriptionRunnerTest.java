@@ -1,5 +1,6 @@
 package io.userstream.adapters.postgres;
 
+import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.EventMetadata;
 import io.userstream.application.port.out.NewUserEvent;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The subscription mechanism against the real PostgreSQL, with a projection that records every
@@ -161,6 +163,12 @@ class SubscriptionRunnerTest {
 
         assertThat(projections.retryParkedEvent("recording", parked.position())).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
                 .contains("lacks text field");
+        assertThat(projections.parkedEvents(Optional.of("recording"))).singleElement().satisfies(again -> {
+            assertThat(again.attempts()).as("the failed retry is counted").isEqualTo(4);
+            assertThat(again.error()).contains("lacks text field");
+        });
+        assertThatThrownBy(() -> projections.retryParkedEvent("recording", Long.MAX_VALUE))
+                .isInstanceOf(NotFoundException.class);
         try (Connection connection = db.rawConnection(); Statement repair = connection.createStatement()) {
             repair.execute("UPDATE events SET payload = jsonb_build_object('data', jsonb_build_object('username', 'fixed-"
                     + broken.value().toString().substring(0, 8) + "', 'password_hash', '$x'), 'personal',"
