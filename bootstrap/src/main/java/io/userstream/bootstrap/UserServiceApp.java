@@ -77,9 +77,9 @@ final class UserServiceApp implements AutoCloseable {
             ProjectionMetrics projectionMetrics = new ProjectionMetrics(meters);
             Optional<RabbitIntegrationEventPublisher> publisher = settings.outbox().map(RabbitIntegrationEventPublisher::new);
             PostgresProjections projections = publisher
-                    .map(rabbit -> PostgresProjections.forUserService(database.dataSource(), settings.subscriptions(),
+                    .map(rabbit -> PostgresProjections.forUserService(database, settings.subscriptions(),
                             projectionMetrics, new MeteredIntegrationEventPublisher(rabbit, meters)))
-                    .orElseGet(() -> PostgresProjections.forUserService(database.dataSource(),
+                    .orElseGet(() -> PostgresProjections.forUserService(database,
                             settings.subscriptions(), projectionMetrics));
             projectionMetrics.watch(projections, settings.metricsRefresh())
                     .alsoAs("outbox_relay", "outbox_pending_events", "outbox_lag_seconds");

@@ -151,6 +151,16 @@ final class Db {
         return ((Number) value(row, column)).intValue();
     }
 
+    /** A {@code double precision} column; SQL NULL is not allowed. */
+    static double float8(DbRow row, String column) {
+        return ((Number) value(row, column)).doubleValue();
+    }
+
+    /** A {@code boolean} column; SQL NULL is not allowed. */
+    static boolean bool(DbRow row, String column) {
+        return (Boolean) value(row, column);
+    }
+
     /** A {@code timestamptz} column; null for SQL NULL. */
     static Instant instant(DbRow row, String column) {
         Timestamp timestamp = (Timestamp) value(row, column);

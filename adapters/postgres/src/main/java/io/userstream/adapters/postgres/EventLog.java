@@ -6,10 +6,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 
-/** Reads the event log for subscriptions. */
+/**
+ * Reads the event log for subscriptions, on the connection of the runner's session or of a replay
+ * transaction (see {@link SessionConnections}): what it reads is applied in that same transaction.
+ */
 final class EventLog {
 
     private static final String COLUMNS = """
@@ -33,7 +35,6 @@ final class EventLog {
             """;
 
     private static final String STREAM = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ? ORDER BY version";
-    private static final String AT = "SELECT " + COLUMNS + " FROM events WHERE position = ?";
 
     /** Up to {@code limit} committed events after {@code checkpoint}, below the transaction horizon. */
     List<LoggedEvent> after(Connection connection, Checkpoint checkpoint, int limit) throws SQLException {
@@ -50,14 +51,6 @@ final class EventLog {
         try (PreparedStatement statement = connection.prepareStatement(STREAM)) {
             statement.setObject(1, streamId);
             return read(statement);
-        }
-    }
-
-    /** The event at a global position. */
-    Optional<LoggedEvent> at(Connection connection, long position) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(AT)) {
-            statement.setLong(1, position);
-            return read(statement).stream().findFirst();
         }
     }
 

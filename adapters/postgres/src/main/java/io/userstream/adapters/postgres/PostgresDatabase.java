@@ -8,7 +8,6 @@ import io.helidon.dbclient.jdbc.JdbcClientBuilder;
 import org.flywaydb.core.Flyway;
 
 import javax.sql.DataSource;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Objects;
 
@@ -16,17 +15,20 @@ import java.util.Objects;
  * The pooled connection to a service's database, migrated to the current schema on open: user-service's
  * ({@link #open(PostgresSettings)}) or user-stats-service's, each with its own migrations.
  * The adapters do their ordinary SQL through {@link #dbClient()}, a Helidon {@link DbClient} over the
- * same pool; {@link #dataSource()} is for the work the DbClient cannot do (LISTEN/NOTIFY, session locks,
- * streaming reads). Close it to release the pool.
+ * pool; the little the DbClient cannot do (a subscription's session, an operator's replay, the health
+ * check) takes plain connections of the same pool through {@link SessionConnections}. Close it to release
+ * the pool.
  */
 public final class PostgresDatabase implements AutoCloseable {
 
     private final HikariDataSource dataSource;
     private final DbClient dbClient;
+    private final SessionConnections sessions;
 
     private PostgresDatabase(HikariDataSource dataSource) {
         this.dataSource = dataSource;
         this.dbClient = dbClientOver(dataSource);
+        this.sessions = new SessionConnections(dataSource);
     }
 
     /**
@@ -89,24 +91,27 @@ public final class PostgresDatabase implements AutoCloseable {
         return new PostgresDatabase(dataSource);
     }
 
-    /** The pool, for the plain JDBC the DbClient cannot do; everything else goes through {@link #dbClient()}. */
-    public DataSource dataSource() {
-        return dataSource;
-    }
-
     /** The DbClient over this pool, for the adapters' ordinary SQL; valid until {@link #close()}. */
     public DbClient dbClient() {
         return dbClient;
     }
 
+    /** Plain connections of the same pool, for the work the DbClient cannot do; see {@link SessionConnections}. */
+    SessionConnections sessionConnections() {
+        return sessions;
+    }
+
+    /**
+     * The pool itself, for this package's tests only (a benchmark that compares the DbClient with plain
+     * JDBC on the same pool). Production code takes plain connections through {@link #sessionConnections()}.
+     */
+    DataSource dataSource() {
+        return dataSource;
+    }
+
     /** Whether a connection can be had and answers; for health checks. */
     public boolean isReachable() {
-        // Plain JDBC: Connection.isValid answers within its own timeout; a DbClient query has none.
-        try (Connection connection = dataSource.getConnection()) {
-            return connection.isValid(2);
-        } catch (SQLException e) {
-            return false;
-        }
+        return sessions.isValid(2);
     }
 
     @Override

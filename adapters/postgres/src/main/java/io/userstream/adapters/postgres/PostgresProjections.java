@@ -1,5 +1,7 @@
 package io.userstream.adapters.postgres;
 
+import io.helidon.dbclient.DbExecute;
+import io.helidon.dbclient.DbRow;
 import io.userstream.application.view.ParkedEvent;
 import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.IntegrationEventPublisher;
@@ -10,12 +12,10 @@ import io.userstream.application.view.ProjectionStatus.RebuildProgress;
 import io.userstream.application.port.out.Projections;
 import io.userstream.domain.user.UserId;
 
-import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,13 +28,19 @@ import java.util.UUID;
 /**
  * The projections of user-service, each run by a {@link SubscriptionRunner}, and the operator's
  * view of them ({@link Projections}): status with lag and horizon, rebuild, replay, parked events.
+ *
+ * <p>The operator's queries and requests go through the DbClient ({@link Db}). A replay (of a stream, or
+ * to retry a parked event) is one plain JDBC transaction ({@link SessionConnections}): it takes the
+ * subscription's row lock and applies the projection through {@link Projection#apply}, on a
+ * {@link Connection} like the runner's batches.
  */
 public final class PostgresProjections implements Projections, AutoCloseable {
 
     /** Advisory-lock keys of a subscription: its schema and its name, so separate schemas never collide. */
     static final String LOCK_KEYS = "hashtext(current_schema()), hashtext(?)";
 
-    private final DataSource dataSource;
+    private final Db db;
+    private final SessionConnections sessions;
     private final SubscriptionSettings settings;
     private final ProjectionObserver observer;
     private final Map<String, Projection> projections = new LinkedHashMap<>();
@@ -42,9 +48,10 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     private final EventLog log = new EventLog();
     private final UserEventCodec codec = new UserEventCodec();
 
-    PostgresProjections(DataSource dataSource, SubscriptionSettings settings, ProjectionObserver observer,
+    PostgresProjections(PostgresDatabase database, SubscriptionSettings settings, ProjectionObserver observer,
                         List<Projection> projections) {
-        this.dataSource = dataSource;
+        this.db = new Db(database.dbClient());
+        this.sessions = database.sessionConnections();
         this.settings = settings;
         this.observer = observer;
         for (Projection projection : projections) {
@@ -53,25 +60,25 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     }
 
     /** user-service's projections: the {@code user_read_model}. Call {@link #start()} to run them. */
-    public static PostgresProjections forUserService(DataSource dataSource, SubscriptionSettings settings,
+    public static PostgresProjections forUserService(PostgresDatabase database, SubscriptionSettings settings,
                                                      ProjectionObserver observer) {
-        return new PostgresProjections(dataSource, settings, observer, List.of(new UserReadModelProjection()));
+        return new PostgresProjections(database, settings, observer, List.of(new UserReadModelProjection()));
     }
 
     /**
      * user-service's projections plus the outbox relay ({@code outbox_relay}), which publishes every
      * event through {@code publisher} and moves its checkpoint only after the broker confirmed them.
      */
-    public static PostgresProjections forUserService(DataSource dataSource, SubscriptionSettings settings,
+    public static PostgresProjections forUserService(PostgresDatabase database, SubscriptionSettings settings,
                                                      ProjectionObserver observer, IntegrationEventPublisher publisher) {
-        return new PostgresProjections(dataSource, settings, observer,
+        return new PostgresProjections(database, settings, observer,
                 List.of(new UserReadModelProjection(), new OutboxRelay(publisher)));
     }
 
     /** Starts one runner per projection; each becomes active here or stands by for another instance. */
     public synchronized void start() {
         for (Projection projection : projections.values()) {
-            SubscriptionRunner runner = new SubscriptionRunner(dataSource, projection, settings, observer);
+            SubscriptionRunner runner = new SubscriptionRunner(sessions, projection, settings, observer);
             runners.put(projection.name(), runner);
             runner.start();
         }
@@ -96,16 +103,14 @@ public final class PostgresProjections implements Projections, AutoCloseable {
 
     @Override
     public List<ProjectionStatus> statuses() {
-        try (Connection connection = dataSource.getConnection()) {
-            double horizon = horizonBlockedSeconds(connection);
+        return db.execute("read projection status", exec -> {
+            double horizon = horizonBlockedSeconds(exec);
             List<ProjectionStatus> statuses = new ArrayList<>();
             for (String name : projections.keySet()) {
-                statuses.add(status(connection, name, horizon));
+                statuses.add(status(exec, name, horizon));
             }
             return statuses;
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot read projection status", e);
-        }
+        });
     }
 
     /**
@@ -116,31 +121,27 @@ public final class PostgresProjections implements Projections, AutoCloseable {
      */
     @Override
     public ProjectionStatus requestRebuild(String name) {
-        try (Connection connection = dataSource.getConnection()) {
-            try (PreparedStatement request = connection.prepareStatement("""
+        // Autocommitted statements, each safe to repeat: the request is recorded (and visible to the
+        // runner) before the wake-up is sent.
+        return db.execute("request a rebuild of " + name, exec -> {
+            exec.dml("""
                     INSERT INTO subscriptions (name, rebuild_requested_at) VALUES (?, clock_timestamp())
                     ON CONFLICT (name) DO UPDATE SET
                         rebuild_requested_at = coalesce(subscriptions.rebuild_requested_at,
                             EXCLUDED.rebuild_requested_at),
                         rebuild_queued = subscriptions.rebuild_queued OR subscriptions.rebuild_started_at IS NOT NULL
-                    """)) {
-                request.setString(1, name);
-                request.executeUpdate();
-            }
-            try (PreparedStatement wake = connection.prepareStatement("SELECT pg_notify('userstream_events', '')")) {
-                wake.execute();
-            }
-            return status(connection, name, horizonBlockedSeconds(connection));
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot request a rebuild of " + name, e);
-        }
+                    """, name);
+            exec.get("SELECT pg_notify('userstream_events', '')::text AS sent");
+            return status(exec, name, horizonBlockedSeconds(exec));
+        });
     }
 
     @Override
     public long replayStream(String name, UserId userId) {
         Projection projection = projections.get(name);
-        try (Connection connection = dataSource.getConnection()) {
-            return Transactions.inTransaction(connection, () -> replay(connection, projection, userId.value()));
+        try (Connection connection = sessions.connection()) {
+            return SessionConnections.inTransaction(connection,
+                    () -> replay(connection, projection, userId.value()));
         } catch (SQLException e) {
             throw DatabaseException.of("cannot replay stream " + userId + " into " + name, e);
         }
@@ -183,56 +184,47 @@ public final class PostgresProjections implements Projections, AutoCloseable {
 
     @Override
     public List<ParkedEvent> parkedEvents(Optional<String> name) {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement select = connection.prepareStatement("""
-                     SELECT p.subscription, p.position, p.event_id, e.event_type, e.stream_id, e.version, p.error,
-                            p.attempts, p.parked_at
-                     FROM parked_events p JOIN events e ON e.position = p.position
-                     WHERE ?::text IS NULL OR p.subscription = ?
-                     ORDER BY p.subscription, p.position
-                     """)) {
-            select.setString(1, name.orElse(null));
-            select.setString(2, name.orElse(null));
-            List<ParkedEvent> parked = new ArrayList<>();
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    parked.add(new ParkedEvent(rows.getString(1), rows.getLong(2), rows.getObject(3, UUID.class),
-                            rows.getString(4), rows.getObject(5, UUID.class), rows.getLong(6), rows.getString(7),
-                            rows.getInt(8), rows.getTimestamp(9).toInstant()));
-                }
+        return db.execute("list parked events", exec -> {
+            try (var rows = exec.query("""
+                    SELECT p.subscription, p.position, p.event_id, e.event_type, e.stream_id, e.version, p.error,
+                           p.attempts, p.parked_at
+                    FROM parked_events p JOIN events e ON e.position = p.position
+                    WHERE ?::text IS NULL OR p.subscription = ?
+                    ORDER BY p.subscription, p.position
+                    """, name.orElse(null), name.orElse(null))) {
+                return rows.map(row -> new ParkedEvent(Db.text(row, "subscription"), Db.int8(row, "position"),
+                        Db.uuid(row, "event_id"), Db.text(row, "event_type"), Db.uuid(row, "stream_id"),
+                        Db.int8(row, "version"), Db.text(row, "error"), Db.int4(row, "attempts"),
+                        Db.instant(row, "parked_at"))).toList();
             }
-            return parked;
-        } catch (SQLException e) {
-            throw DatabaseException.of("cannot list parked events", e);
-        }
+        });
     }
 
     @Override
     public Optional<String> retryParkedEvent(String name, long position) {
         Projection projection = projections.get(name);
-        try (Connection connection = dataSource.getConnection()) {
-            LoggedEvent event = log.at(connection, position)
-                    .orElseThrow(() -> new NotFoundException("no event at position " + position));
+        String what = "retry parked event " + position + " of " + name;
+        UUID streamId = db.execute(what, exec -> exec.get("SELECT stream_id FROM events WHERE position = ?", position)
+                        .map(row -> Db.uuid(row, "stream_id")))
+                .orElseThrow(() -> new NotFoundException("no event at position " + position));
+        String error;
+        try (Connection connection = sessions.connection()) {
             try {
-                Transactions.inTransaction(connection, () -> replayAndUnpark(connection, projection, event.streamId()));
+                SessionConnections.inTransaction(connection, () -> replayAndUnpark(connection, projection, streamId));
                 return Optional.empty();
             } catch (SQLException | RuntimeException e) {
-                // Rolled back; record why it failed again (autocommit).
-                String error = e.getClass().getSimpleName() + ": " + e.getMessage();
-                try (PreparedStatement record = connection.prepareStatement("""
-                        UPDATE parked_events SET error = ?, attempts = attempts + 1, parked_at = clock_timestamp()
-                        WHERE subscription = ? AND position = ?
-                        """)) {
-                    record.setString(1, error);
-                    record.setString(2, name);
-                    record.setLong(3, position);
-                    record.executeUpdate();
-                }
-                return Optional.of(error);
+                // Rolled back; recorded below.
+                error = e.getClass().getSimpleName() + ": " + e.getMessage();
             }
         } catch (SQLException e) {
-            throw DatabaseException.of("cannot retry parked event " + position + " of " + name, e);
+            throw DatabaseException.of("cannot " + what, e);
         }
+        // Why it failed again, autocommitted: one statement, outside the failed transaction.
+        db.execute(what, exec -> exec.dml("""
+                UPDATE parked_events SET error = ?, attempts = attempts + 1, parked_at = clock_timestamp()
+                WHERE subscription = ? AND position = ?
+                """, error, name, position));
+        return Optional.of(error);
     }
 
     /**
@@ -253,85 +245,72 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         return null;
     }
 
-    private ProjectionStatus status(Connection connection, String name, double horizonBlockedSeconds)
-            throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT coalesce(s.checkpoint_transaction_id, '0')::text, coalesce(s.checkpoint_position, 0),
-                       s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()),
+    private ProjectionStatus status(DbExecute exec, String name, double horizonBlockedSeconds) {
+        DbRow row = exec.get("""
+                SELECT coalesce(s.checkpoint_transaction_id, '0')::text AS checkpoint_transaction_id,
+                       coalesce(s.checkpoint_position, 0) AS checkpoint_position,
+                       s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()) AS updated_at,
                        s.rebuild_started_at, s.rebuild_done, s.rebuild_total, s.rebuild_error,
-                       (SELECT count(*) FROM parked_events p WHERE p.subscription = n.name),
+                       (SELECT count(*) FROM parked_events p WHERE p.subscription = n.name) AS parked,
                        EXISTS (SELECT 1 FROM pg_locks l
                                WHERE l.locktype = 'advisory' AND l.granted
                                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                                  AND l.classid::text::bigint = (hashtext(current_schema())::bigint & 4294967295)
                                  AND l.objid::text::bigint = (hashtext(n.name)::bigint & 4294967295)
-                                 AND l.objsubid = 2)
+                                 AND l.objsubid = 2) AS held
                 FROM (SELECT ?::text AS name) n LEFT JOIN subscriptions s ON s.name = n.name
-                """)) {
-            select.setString(1, name);
-            try (ResultSet row = select.executeQuery()) {
-                row.next();
-                Checkpoint checkpoint = new Checkpoint(Long.parseLong(row.getString(1)), row.getLong(2));
-                String storedState = row.getString(3);
-                // The live track's own failure comes first; else why the last rebuild was not swapped in.
-                Optional<String> rebuildError = Optional.ofNullable(row.getString(9));
-                Optional<String> lastError = Optional.ofNullable(row.getString(4)).or(() -> rebuildError);
-                Instant updatedAt = row.getTimestamp(5).toInstant();
-                Timestamp rebuildStarted = row.getTimestamp(6);
-                Optional<RebuildProgress> rebuild = Optional.empty();
-                if (rebuildStarted != null) {
-                    long done = row.getLong(7);
-                    double seconds = Math.max(0.001,
-                            Duration.between(rebuildStarted.toInstant(), Instant.now()).toMillis() / 1000.0);
-                    rebuild = Optional.of(new RebuildProgress(done, row.getLong(8), done / seconds,
-                            rebuildStarted.toInstant()));
-                }
-                long parked = row.getLong(10);
-                boolean held = row.getBoolean(11);
-                long[] lag = lag(connection, checkpoint);
-                ProjectionState state;
-                if (!held) {
-                    state = ProjectionState.STOPPED;
-                } else if ("FAILED".equals(storedState) || rebuildError.isPresent()) {
-                    state = ProjectionState.FAILED;
-                } else if (rebuild.isPresent()) {
-                    state = ProjectionState.REBUILDING;
-                } else {
-                    state = lag[0] > settings.batchSize() ? ProjectionState.CATCHING_UP : ProjectionState.RUNNING;
-                }
-                return new ProjectionStatus(name, state, checkpoint.toString(), lag[0], lag[1] / 1000.0, parked,
-                        horizonBlockedSeconds, rebuild, lastError, updatedAt);
-            }
+                """, name).orElseThrow();
+        Checkpoint checkpoint = new Checkpoint(Long.parseLong(Db.text(row, "checkpoint_transaction_id")),
+                Db.int8(row, "checkpoint_position"));
+        String storedState = Db.text(row, "state");
+        // The live track's own failure comes first; else why the last rebuild was not swapped in.
+        Optional<String> rebuildError = Optional.ofNullable(Db.text(row, "rebuild_error"));
+        Optional<String> lastError = Optional.ofNullable(Db.text(row, "last_error")).or(() -> rebuildError);
+        Instant updatedAt = Db.instant(row, "updated_at");
+        Instant rebuildStarted = Db.instant(row, "rebuild_started_at");
+        Optional<RebuildProgress> rebuild = Optional.empty();
+        if (rebuildStarted != null) {
+            long done = Db.int8(row, "rebuild_done");
+            double seconds = Math.max(0.001, Duration.between(rebuildStarted, Instant.now()).toMillis() / 1000.0);
+            rebuild = Optional.of(new RebuildProgress(done, Db.int8(row, "rebuild_total"), done / seconds,
+                    rebuildStarted));
         }
+        long parked = Db.int8(row, "parked");
+        boolean held = Db.bool(row, "held");
+        long[] lag = lag(exec, checkpoint);
+        ProjectionState state;
+        if (!held) {
+            state = ProjectionState.STOPPED;
+        } else if ("FAILED".equals(storedState) || rebuildError.isPresent()) {
+            state = ProjectionState.FAILED;
+        } else if (rebuild.isPresent()) {
+            state = ProjectionState.REBUILDING;
+        } else {
+            state = lag[0] > settings.batchSize() ? ProjectionState.CATCHING_UP : ProjectionState.RUNNING;
+        }
+        return new ProjectionStatus(name, state, checkpoint.toString(), lag[0], lag[1] / 1000.0, parked,
+                horizonBlockedSeconds, rebuild, lastError, updatedAt);
     }
 
     /** Events after the checkpoint, and the age in milliseconds of the oldest of them. */
-    private static long[] lag(Connection connection, Checkpoint checkpoint) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT count(*), coalesce((extract(epoch FROM clock_timestamp() - min(recorded_at)) * 1000)::bigint, 0)
+    private static long[] lag(DbExecute exec, Checkpoint checkpoint) {
+        DbRow row = exec.get("""
+                SELECT count(*) AS events,
+                       coalesce((extract(epoch FROM clock_timestamp() - min(recorded_at)) * 1000)::bigint, 0) AS age
                 FROM events WHERE (transaction_id, position) > (?::text::xid8, ?)
-                """)) {
-            select.setString(1, Long.toString(checkpoint.transactionId()));
-            select.setLong(2, checkpoint.position());
-            try (ResultSet row = select.executeQuery()) {
-                row.next();
-                return new long[] {row.getLong(1), row.getLong(2)};
-            }
-        }
+                """, Long.toString(checkpoint.transactionId()), checkpoint.position()).orElseThrow();
+        return new long[] {Db.int8(row, "events"), Db.int8(row, "age")};
     }
 
     /**
      * Age of the oldest open transaction that has written (holds an xid): the log's horizon cannot
      * pass it, so every subscription waits for it. Zero when there is none.
      */
-    static double horizonBlockedSeconds(Connection connection) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0)
+    private static double horizonBlockedSeconds(DbExecute exec) {
+        DbRow row = exec.get("""
+                SELECT coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0)::float8 AS seconds
                 FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
-                """);
-             ResultSet row = select.executeQuery()) {
-            row.next();
-            return row.getDouble(1);
-        }
+                """).orElseThrow();
+        return Db.float8(row, "seconds");
     }
 }

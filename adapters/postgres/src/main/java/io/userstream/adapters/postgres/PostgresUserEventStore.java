@@ -11,7 +11,6 @@ import io.helidon.dbclient.DbRow;
 import io.userstream.domain.user.UserId;
 import org.postgresql.util.PSQLState;
 
-import javax.sql.DataSource;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -80,14 +79,6 @@ public final class PostgresUserEventStore implements UserEventStore {
     /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
     public PostgresUserEventStore(DbClient dbClient) {
         this.db = new Db(dbClient);
-    }
-
-    /**
-     * For callers that hold only the pool (the subscription engine's tests, until it moves to the
-     * DbClient): the store then uses a DbClient of its own over {@code dataSource}.
-     */
-    public PostgresUserEventStore(DataSource dataSource) {
-        this(PostgresDatabase.dbClientOver(dataSource));
     }
 
     @Override

@@ -28,7 +28,8 @@ import java.util.logging.Logger;
  * if the process dies or its connection is cut, the lock and any half-done batch vanish together,
  * and a standby (trying every {@code takeoverInterval}) takes over from the committed checkpoint.
  * The same connection LISTENs for commits, so new events are seen at once; a poll every
- * {@code pollInterval} covers lost notifications.
+ * {@code pollInterval} covers lost notifications. Hence plain JDBC ({@link SessionConnections}), not the
+ * DbClient: a DbClient transaction cannot run on the connection that holds the lock and LISTENs.
  *
  * <p><b>Failing events.</b> Each event is applied in a savepoint. When one fails for a reason of
  * its own (not a deadlock, a cancellation or a lost connection, which roll the whole batch back to
@@ -75,7 +76,7 @@ final class SubscriptionRunner implements AutoCloseable {
             rebuild_total = NULL, updated_at = clock_timestamp()
             """;
 
-    private final javax.sql.DataSource dataSource;
+    private final SessionConnections sessions;
     private final Projection projection;
     private final SubscriptionSettings settings;
     private final ProjectionObserver observer;
@@ -90,9 +91,9 @@ final class SubscriptionRunner implements AutoCloseable {
     private Track rebuild;
     private Instant lastProgressLog = Instant.EPOCH;
 
-    SubscriptionRunner(javax.sql.DataSource dataSource, Projection projection, SubscriptionSettings settings,
+    SubscriptionRunner(SessionConnections sessions, Projection projection, SubscriptionSettings settings,
                        ProjectionObserver observer) {
-        this.dataSource = dataSource;
+        this.sessions = sessions;
         this.projection = projection;
         this.settings = settings;
         this.observer = observer;
@@ -126,7 +127,7 @@ final class SubscriptionRunner implements AutoCloseable {
 
     private void run() {
         while (!stopping) {
-            try (Connection connection = dataSource.getConnection()) {
+            try (Connection connection = sessions.connection()) {
                 if (!tryLock(connection)) {
                     pause(settings.takeoverInterval());
                     continue;
@@ -193,7 +194,7 @@ final class SubscriptionRunner implements AutoCloseable {
      * tried again later, or that exhausted its attempts under the stop policy.
      */
     private BatchResult applyBatch(Connection connection, List<LoggedEvent> batch, Track track) throws SQLException {
-        BatchResult result = Transactions.inTransaction(connection, () -> {
+        BatchResult result = SessionConnections.inTransaction(connection, () -> {
             lockSubscription(connection);
             projection.beginBatch();
             Checkpoint reached = track.checkpoint;
@@ -329,7 +330,7 @@ final class SubscriptionRunner implements AutoCloseable {
             restartFromTheBeginning(connection);
             return true;
         }
-        Transactions.inTransaction(connection, () -> {
+        SessionConnections.inTransaction(connection, () -> {
             lockSubscription(connection);
             try (Statement ddl = connection.createStatement()) {
                 ddl.execute("DROP TABLE IF EXISTS " + shadowTable());
@@ -403,7 +404,7 @@ final class SubscriptionRunner implements AutoCloseable {
         String live = projection.table();
         Checkpoint reached = rebuild.checkpoint.hasReached(this.live.checkpoint) ? rebuild.checkpoint
                 : this.live.checkpoint;
-        Transactions.inTransaction(connection, () -> {
+        SessionConnections.inTransaction(connection, () -> {
             lockSubscription(connection);
             try (Statement ddl = connection.createStatement()) {
                 Map<String, String> liveIndexNames = indexNamesByShape(connection, live);
@@ -442,7 +443,7 @@ final class SubscriptionRunner implements AutoCloseable {
      * {@code rebuild_error}, which the status shows (state FAILED) until the next rebuild starts.
      */
     private void failRebuild(Connection connection, String reason) throws SQLException {
-        Transactions.inTransaction(connection, () -> {
+        SessionConnections.inTransaction(connection, () -> {
             lockSubscription(connection);
             try (Statement ddl = connection.createStatement()) {
                 ddl.execute("DROP TABLE IF EXISTS " + shadowTable());

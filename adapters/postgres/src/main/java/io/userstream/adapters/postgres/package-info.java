@@ -3,7 +3,8 @@
  * subscriptions that tail the log gap-safely, the projections they feed (the user read model), the read
  * model's queries and audit trail, and user-stats-service's stats and inbox. Ordinary SQL goes through
  * Helidon's DbClient over the pool, run by {@code Db} (transactions, retries of aborted ones, error
- * classification); plain JDBC on the same pool only where the DbClient cannot do the work (LISTEN/NOTIFY,
- * session-level locks, streaming reads). Knows the application's ports, no other adapter.
+ * classification); plain JDBC on the same pool only where the DbClient cannot do the work, all of it taken
+ * through {@code SessionConnections}: a subscription's session (advisory lock, LISTEN/NOTIFY, each batch with its
+ * checkpoint), an operator's replay transaction, the health check. Knows the application's ports, no other adapter.
  */
 package io.userstream.adapters.postgres;

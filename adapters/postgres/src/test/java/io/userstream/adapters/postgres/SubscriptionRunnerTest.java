@@ -1,5 +1,6 @@
 package io.userstream.adapters.postgres;
 
+import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.EventMetadata;
 import io.userstream.application.port.out.NewUserEvent;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The subscription mechanism against the real PostgreSQL, with a projection that records every
@@ -53,7 +55,7 @@ class SubscriptionRunnerTest {
     @BeforeEach
     void open() throws SQLException {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
         try (Connection connection = db.rawConnection(); Statement ddl = connection.createStatement()) {
             // A sequence of its own, not owned by the table: a rebuild swaps a copy (LIKE ... INCLUDING ALL) in
             // and drops the original, which an owned (SERIAL) sequence would forbid.
@@ -161,6 +163,12 @@ class SubscriptionRunnerTest {
 
         assertThat(projections.retryParkedEvent("recording", parked.position())).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
                 .contains("lacks text field");
+        assertThat(projections.parkedEvents(Optional.of("recording"))).singleElement().satisfies(again -> {
+            assertThat(again.attempts()).as("the failed retry is counted").isEqualTo(4);
+            assertThat(again.error()).contains("lacks text field");
+        });
+        assertThatThrownBy(() -> projections.retryParkedEvent("recording", Long.MAX_VALUE))
+                .isInstanceOf(NotFoundException.class);
         try (Connection connection = db.rawConnection(); Statement repair = connection.createStatement()) {
             repair.execute("UPDATE events SET payload = jsonb_build_object('data', jsonb_build_object('username', 'fixed-"
                     + broken.value().toString().substring(0, 8) + "', 'password_hash', '$x'), 'personal',"
@@ -184,7 +192,7 @@ class SubscriptionRunnerTest {
         UserId after = append();
         SubscriptionSettings stop = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200), 2,
                 Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.STOP);
-        PostgresProjections projections = new PostgresProjections(db.database().dataSource(), stop,
+        PostgresProjections projections = new PostgresProjections(db.database(), stop,
                 ProjectionObserver.NONE, List.of(new RecordingProjection()));
         started.add(projections);
         projections.start();
@@ -423,7 +431,7 @@ class SubscriptionRunnerTest {
     }
 
     private PostgresProjections start(SubscriptionSettings settings, Projection... projections) {
-        PostgresProjections started = new PostgresProjections(db.database().dataSource(), settings,
+        PostgresProjections started = new PostgresProjections(db.database(), settings,
                 ProjectionObserver.NONE, List.of(projections));
         this.started.add(started);
         started.start();

@@ -53,7 +53,7 @@ class UserReadModelProjectionTest {
     @BeforeEach
     void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dataSource());
+        store = new PostgresUserEventStore(db.database().dbClient());
         PasswordHash constant = new PasswordHash("$argon2id$test");
         commands = new UserCommandService(store, new PasswordHasher() {
             @Override
@@ -66,7 +66,7 @@ class UserReadModelProjectionTest {
                 return false;
             }
         }, () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());
-        projections = PostgresProjections.forUserService(db.database().dataSource(), SubscriptionRunnerTest.FAST,
+        projections = PostgresProjections.forUserService(db.database(), SubscriptionRunnerTest.FAST,
                 ProjectionObserver.NONE);
         projections.start();
     }
