@@ -28,6 +28,15 @@ interface Projection {
     /** Removes what the projection knows of one stream, before the stream is replayed into it. */
     void forget(Connection transaction, String table, UUID streamId) throws SQLException;
 
+    /**
+     * How many entries of the {@code shadow} table are behind the {@code live} one: checked before a
+     * rebuilt shadow is swapped in, so that a shadow that missed anything never replaces the live
+     * table. Zero for a projection that cannot tell.
+     */
+    default long rowsBehind(Connection transaction, String live, String shadow) throws SQLException {
+        return 0;
+    }
+
     /** Called before the events of a batch (or replay) are applied. */
     default void beginBatch() {
     }

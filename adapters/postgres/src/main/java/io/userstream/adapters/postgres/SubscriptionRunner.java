@@ -396,6 +396,14 @@ final class SubscriptionRunner implements AutoCloseable {
                 }
             }
         }
+        // The shadow has read at least as far as the live table: no row of it may be older. A last line of
+        // defence, so that whatever went wrong, a shadow with holes never replaces the live table.
+        long behind = projection.rowsBehind(connection, projection.table(), shadowTable());
+        if (behind > 0) {
+            failRebuild(connection, "the rebuilt shadow holds " + behind + " row(s) older than the live table;"
+                    + " the shadow was not swapped in");
+            return;
+        }
         swapShadowIn(connection);
     }
 

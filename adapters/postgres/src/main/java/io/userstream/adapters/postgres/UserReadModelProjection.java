@@ -7,7 +7,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
+import java.util.List;
 import java.util.UUID;
+import java.util.logging.Logger;
 
 /**
  * Keeps {@code user_read_model}: one row per user with the columns the guide names, plus the stream
@@ -17,6 +19,11 @@ import java.util.UUID;
 final class UserReadModelProjection implements Projection {
 
     static final String NAME = "user_read_model";
+
+    private static final Logger LOG = Logger.getLogger(UserReadModelProjection.class.getName());
+
+    private final EventLog log = new EventLog();
+    private final UserEventCodec codec = new UserEventCodec();
 
     @Override
     public String name() {
@@ -71,7 +78,7 @@ final class UserReadModelProjection implements Projection {
         }
     }
 
-    private static void update(Connection tx, String table, UUID id, long version, Timestamp at, String assignments,
+    private void update(Connection tx, String table, UUID id, long version, Timestamp at, String assignments,
                                Object... values) throws SQLException {
         String sql = "UPDATE " + table + " SET " + (assignments == null ? "" : assignments + ", ")
                 + "last_updated = ?, version = ? WHERE id = ? AND version < ?";
@@ -90,12 +97,49 @@ final class UserReadModelProjection implements Projection {
         if (updated == 0) {
             long stored = storedVersion(tx, table, id);
             if (stored < version) {
-                // Not idempotence (that would be stored >= version): either the user's UserCreated was never
-                // applied (parked?), or a concurrent replay replaced the row under us. Fail, so the event is
-                // retried and, if it keeps failing, parked for an operator instead of silently lost.
-                throw new IllegalStateException("user " + id + " is at version " + stored + " in " + table
-                        + ", so event version " + version + " cannot be applied yet");
+                // Not idempotence (that would be stored >= version): the row is missing, although the log
+                // holds the stream's earlier events. The log is the truth: apply them from it, say so loudly
+                // (it means an event was not applied when the subscription passed it), and only if that
+                // fails too (e.g. the UserCreated itself cannot be applied) let the event fail and park.
+                repairFromTheLog(tx, table, id, stored, version);
+                update(tx, table, id, version, at, assignments, values);
             }
+        }
+    }
+
+    /**
+     * Applies the stream's events after {@code stored} and before {@code version} to {@code table}, in
+     * the caller's transaction. They are committed (the event at {@code version} could only be appended
+     * after them), so this is the fold the table should already hold.
+     */
+    private void repairFromTheLog(Connection tx, String table, UUID id, long stored, long version)
+            throws SQLException {
+        List<LoggedEvent> missing = log.stream(tx, id).stream()
+                .filter(event -> event.version() > stored && event.version() < version).toList();
+        if (missing.isEmpty() || missing.getFirst().version() != stored + 1) {
+            throw new IllegalStateException("user " + id + " is at version " + stored + " in " + table
+                    + ", so event version " + version + " cannot be applied, and the log lacks the versions between");
+        }
+        LOG.warning(() -> "user " + id + " was at version " + stored + " in " + table + " when event version "
+                + version + " arrived; applied versions " + missing.getFirst().version() + ".." + missing.getLast().version()
+                + " from the log (transaction/position " + missing.stream().map(e -> e.checkpoint().toString()).toList()
+                + "). An event was passed without being applied: please report this with the log.");
+        for (LoggedEvent event : missing) {
+            apply(tx, table, event.decode(codec));
+        }
+    }
+
+    /**
+     * How many users the {@code shadow} table holds at an older version than {@code live} (or not at
+     * all). A rebuilt shadow that has read at least as far as the live table must hold none.
+     */
+    @Override
+    public long rowsBehind(Connection tx, String live, String shadow) throws SQLException {
+        try (PreparedStatement count = tx.prepareStatement("SELECT count(*) FROM " + live + " l LEFT JOIN " + shadow
+                + " s ON s.id = l.id WHERE s.id IS NULL OR s.version < l.version");
+             var row = count.executeQuery()) {
+            row.next();
+            return row.getLong(1);
         }
     }
 

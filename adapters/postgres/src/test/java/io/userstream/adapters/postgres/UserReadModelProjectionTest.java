@@ -166,6 +166,27 @@ class UserReadModelProjectionTest {
     }
 
     @Test
+    void a_row_missing_under_the_projection_is_rebuilt_from_the_log_when_the_users_next_event_arrives()
+            throws Exception {
+        User user = create();
+        String id = user.id().toString();
+        commands.changeEmail(new ChangeEmailUseCase.ChangeEmail(id, "first-" + user.username() + "@example.org",
+                OptionalLong.empty()), CONTEXT);
+        awaitCaughtUp();
+        try (Connection connection = db.rawConnection(); Statement tamper = connection.createStatement()) {
+            // Whatever removed it (an operator, a bug), the log still holds the user's first two events.
+            tamper.execute("DELETE FROM user_read_model WHERE id = '" + id + "'");
+        }
+
+        User updated = commands.updateProfile(new UpdateProfileUseCase.UpdateProfile(id, Optional.of("Grace"),
+                Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+        awaitCaughtUp();
+
+        assertThat(rows().get(user.id().value())).isEqualTo(row(updated));
+        assertThat(projections.parkedEvents(Optional.empty())).as("nothing parked").isEmpty();
+    }
+
+    @Test
     void replaying_a_stream_repairs_a_tampered_row() throws Exception {
         User user = create();
         awaitCaughtUp();
