@@ -77,6 +77,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 node.get("user").asString().orElse("guest"),
                 node.get("password").asString().orElse("guest"),
                 node.get("vhost").asString().orElse("/"),
-                Duration.ofMillis(node.get("confirm.timeout").asLong().orElse(5000L)));
+                Duration.ofMillis(node.get("confirm.timeout").asLong().orElse(5000L)),
+                node.get("quorum").asBoolean().orElse(true));
     }
 }

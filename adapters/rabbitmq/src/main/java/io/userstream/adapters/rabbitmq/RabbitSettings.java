@@ -12,9 +12,19 @@ import java.util.Objects;
  * @param password       password
  * @param virtualHost    virtual host
  * @param confirmTimeout how long the publisher waits for the broker to confirm a batch
+ * @param quorumQueues   whether user-stats' queues are RabbitMQ quorum queues (the default, and what is
+ *                       tested); off only for an AMQP 0-9-1 broker without them (the embedded broker of
+ *                       {@code ops/run.sh --embedded}), which gets classic queues instead
  */
 public record RabbitSettings(String host, int port, String username, String password, String virtualHost,
-                             Duration confirmTimeout) {
+                             Duration confirmTimeout, boolean quorumQueues) {
+
+    /** Settings for RabbitMQ itself: quorum queues. */
+    public RabbitSettings(String host, int port, String username, String password, String virtualHost,
+                          Duration confirmTimeout) {
+        this(host, port, username, password, virtualHost, confirmTimeout, true);
+    }
+
     public RabbitSettings {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(username, "username");

@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -47,6 +49,12 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
     private volatile boolean closing;
     private volatile Connection connection;
     private volatile Instant lastConsumedOccurredAt;
+    /**
+     * Failed deliveries seen here, per event: the count where the broker gives none (a classic queue has no
+     * {@code x-delivery-count}), so that a failing message still stops after {@code maxDeliveries}.
+     * Holds only events that failed and were neither consumed nor dead-lettered since.
+     */
+    private final Map<UUID, Long> failedDeliveries = new ConcurrentHashMap<>();
 
     /**
      * @param maxDeliveries deliveries of a failing message before it is dead-lettered (at least 1)
@@ -86,7 +94,7 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
             try {
                 Connection opened = factory.newConnection("user-stats-service consumer");
                 Channel channel = opened.createChannel();
-                Topology.declareStatsQueues(channel);
+                Topology.declareStatsQueues(channel, settings.quorumQueues());
                 channel.basicQos(PREFETCH);
                 channel.basicConsume(Topology.STATS_QUEUE, false, "user-stats",
                         (tag, delivery) -> handle(channel, delivery), tag -> LOG.warning("consumer cancelled: " + tag));
@@ -125,6 +133,9 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
                 // The use case reports its result to the observer itself; here only the ack is left.
                 consume.consume(activity);
                 channel.basicAck(tag, false);
+                if (!failedDeliveries.isEmpty()) {
+                    failedDeliveries.remove(activity.eventId());
+                }
                 return;
             } catch (UserDirectoryUnavailableException | StoreUnavailableException outage) {
                 if (attempt >= TRANSIENT_ATTEMPTS) {
@@ -135,13 +146,16 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
                 pause(backoff);
                 backoff = backoff.multipliedBy(2);
             } catch (RuntimeException failure) {
-                long deliveries = previousDeliveries(delivery) + 1;
+                long deliveries = Math.max(previousDeliveries(delivery),
+                        failedDeliveries.getOrDefault(activity.eventId(), 0L)) + 1;
                 if (deliveries >= maxDeliveries) {
+                    failedDeliveries.remove(activity.eventId());
                     LOG.log(Level.SEVERE, "dead-lettering event " + activity.eventId() + " after " + deliveries
                             + " deliveries", failure);
                     channel.basicReject(tag, false);
                     observer.deadLettered();
                 } else {
+                    failedDeliveries.put(activity.eventId(), deliveries);
                     LOG.log(Level.WARNING, "event " + activity.eventId() + " failed (delivery " + deliveries + " of "
                             + maxDeliveries + "); requeued", failure);
                     channel.basicNack(tag, false, true);

@@ -5,12 +5,15 @@ import com.rabbitmq.client.Channel;
 
 import java.io.IOException;
 import java.util.Map;
+import java.util.logging.Logger;
 
 /**
  * Names and declarations of the broker objects. Declarations are idempotent (same arguments every
  * time), so every process declares what it uses at start and after reconnecting.
  */
 final class Topology {
+
+    private static final Logger LOG = Logger.getLogger(Topology.class.getName());
 
     /** Durable topic exchange of user-service's integration events. */
     static final String EXCHANGE = "userstream.events";
@@ -28,15 +31,29 @@ final class Topology {
         channel.exchangeDeclare(EXCHANGE, BuiltinExchangeType.TOPIC, true);
     }
 
-    static void declareStatsQueues(Channel channel) throws IOException {
+    /**
+     * Declares user-stats' queues: quorum queues dead-lettering to {@link #STATS_DLX}; or, with
+     * {@code quorum} off (a broker that has no quorum queues, such as the embedded one), durable classic
+     * queues without broker-side dead-lettering or delivery limit, which the log says.
+     */
+    static void declareStatsQueues(Channel channel, boolean quorum) throws IOException {
         declareExchange(channel);
         channel.exchangeDeclare(STATS_DLX, BuiltinExchangeType.FANOUT, true);
-        channel.queueDeclare(STATS_DLQ, true, false, false, Map.of("x-queue-type", "quorum"));
+        if (quorum) {
+            channel.queueDeclare(STATS_DLQ, true, false, false, Map.of("x-queue-type", "quorum"));
+            channel.queueDeclare(STATS_QUEUE, true, false, false, Map.of(
+                    "x-queue-type", "quorum",
+                    "x-dead-letter-exchange", STATS_DLX,
+                    "x-delivery-limit", BROKER_DELIVERY_LIMIT));
+        } else {
+            LOG.warning(() -> "quorum queues are off (an AMQP broker without them): " + STATS_QUEUE + " and "
+                    + STATS_DLQ + " are classic queues, and a message the consumer gives up on is dropped by the broker"
+                    + " instead of going to " + STATS_DLQ + "; the consumer still counts deliveries and logs it."
+                    + " Use RabbitMQ for anything but trying userstream out.");
+            channel.queueDeclare(STATS_DLQ, true, false, false, Map.of());
+            channel.queueDeclare(STATS_QUEUE, true, false, false, Map.of());
+        }
         channel.queueBind(STATS_DLQ, STATS_DLX, "");
-        channel.queueDeclare(STATS_QUEUE, true, false, false, Map.of(
-                "x-queue-type", "quorum",
-                "x-dead-letter-exchange", STATS_DLX,
-                "x-delivery-limit", BROKER_DELIVERY_LIMIT));
         channel.queueBind(STATS_QUEUE, EXCHANGE, "user.#");
     }
 }
