@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sourced by the other scripts: exports JAVA_HOME pointing at a JDK >= 21.
-# Keeps a JAVA_HOME that is already >= 21, else picks the newest JDK >= 21 under /usr/lib/jvm.
+# Keeps a JAVA_HOME that is already >= 21, else picks the newest JDK >= 21 among the javac on PATH,
+# /usr/lib/jvm and (macOS) /Library/Java/JavaVirtualMachines; says what it found when none is new enough.
 
 java_major() { # prints the major version of the JDK at $1, or 0
   local release="$1/release"
@@ -13,16 +14,25 @@ java_major() { # prints the major version of the JDK at $1, or 0
 if [ -n "${JAVA_HOME:-}" ] && [ "$(java_major "$JAVA_HOME")" -ge 21 ]; then
   :
 else
-  best="" best_major=0
-  for jdk in /usr/lib/jvm/*; do
+  # Candidates: the JDK of the javac on PATH, Debian's /usr/lib/jvm and macOS's JavaVirtualMachines.
+  path_jdk=""
+  if command -v javac >/dev/null; then
+    path_jdk=$(dirname "$(dirname "$(readlink -f "$(command -v javac)" 2>/dev/null || command -v javac)")")
+  fi
+  best="" best_major=0 found=""
+  for jdk in ${JAVA_HOME:+"$JAVA_HOME"} ${path_jdk:+"$path_jdk"} /usr/lib/jvm/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
     [ -d "$jdk" ] || continue
+    case "$found " in *" $jdk ("*) continue ;; esac # the javac on PATH is often one of the others
     major=$(java_major "$jdk")
+    [ "$major" -gt 0 ] && found="$found $jdk (Java $major)"
     if [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
       best="$jdk" best_major="$major"
     fi
   done
   if [ -z "$best" ]; then
-    echo "userstream needs a JDK 21 or newer: set JAVA_HOME to one, or install one under /usr/lib/jvm" >&2
+    echo "userstream needs a JDK 21 or newer (a full JDK, with javac), and found:${found:- none}." >&2
+    echo "Install one (e.g. Eclipse Temurin 21 or 25; Debian 12's own openjdk-17 is too old) and set" \
+         "JAVA_HOME to it, or put it under /usr/lib/jvm." >&2
     exit 1
   fi
   export JAVA_HOME="$best"

@@ -1,19 +1,95 @@
 #!/usr/bin/env bash
-# Runs userstream on this machine: sets up PostgreSQL, RabbitMQ and the databases, builds the jars
-# (without tests), then starts user-service and user-stats-service together in the foreground
-# (Ctrl-C stops both). `ops/run.sh user-service` or `ops/run.sh user-stats-service` starts one.
-# Configure with environment variables (see README).
+# Runs userstream on this machine in the foreground; Ctrl-C stops everything it started.
+#
+#   ops/run.sh              both services against the PostgreSQL and RabbitMQ configured or installed here
+#                           (ops/setup.sh starts them if stopped and creates the databases); where none is
+#                           configured, installed or answering on localhost, against embedded ones instead
+#   ops/run.sh --embedded   both services in one JVM with an embedded PostgreSQL and AMQP broker on free
+#                           ports of their own, even where real ones run; data under $USERSTREAM_DATA_DIR
+#                           (default .userstream-data in this repository)
+#   ops/run.sh user-service | user-stats-service    one service, against the configured servers
+#
+# It builds the jars first (without tests) when they are missing or older than the sources;
+# USERSTREAM_SKIP_BUILD=1 skips that. Configure with environment variables (see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+usage() { echo "usage: ops/run.sh [--embedded] [all|user-service|user-stats-service]" >&2; exit 2; }
+mode="" what=all
+for arg in "$@"; do
+  case "$arg" in
+    --embedded) mode=embedded ;;
+    all|user-service|user-stats-service) what="$arg" ;;
+    *) usage ;;
+  esac
+done
+
 source ops/java-home.sh
-bash ops/setup.sh
-./mvnw -B -ntp -q install -DskipTests
 
-run() { # run <main class>
-  "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} -cp bootstrap/target/userstream-bootstrap.jar "$1"
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if [ -z "$mode" ]; then
+  configured=""
+  for variable in USERSTREAM_DB_URL USERSTATS_DB_URL USERSTREAM_RABBITMQ_HOST USERSTATS_RABBITMQ_HOST PGHOST RABBITMQ_HOST; do
+    [ -n "${!variable:-}" ] && configured="$configured $variable"
+  done
+  if [ -n "$configured" ] \
+     || { { port_open 127.0.0.1 5432 || command -v pg_ctlcluster >/dev/null; } \
+          && { port_open 127.0.0.1 5672 || command -v rabbitmq-server >/dev/null; }; }; then
+    mode=external
+  else
+    echo "run: no PostgreSQL and RabbitMQ configured, installed or answering on localhost:" \
+         "starting embedded ones (as ops/run.sh --embedded)"
+    mode=embedded
+  fi
+fi
+if [ "$mode" = embedded ] && [ "$what" != all ]; then
+  echo "run: --embedded runs both services together; 'ops/run.sh $what' needs a configured PostgreSQL and RabbitMQ" >&2
+  exit 2
+fi
+
+# Fails early, and says which setting moves it, when a port the services listen on is taken.
+check_port() { # check_port <environment variable> <default port> <what listens there>
+  local port="${!1:-$2}"
+  if [ "$port" != 0 ] && port_open 127.0.0.1 "$port"; then
+    echo "run: port $port ($3) is already taken by another process: stop that process, or choose another" \
+         "port with $1=<port> (0 picks a free one)" >&2
+    exit 1
+  fi
 }
+if [ "$what" != user-stats-service ]; then
+  check_port USERSTREAM_GRPC_PORT 9090 "user-service gRPC"
+  check_port USERSTREAM_HTTP_PORT 9091 "user-service metrics and health"
+fi
+if [ "$what" != user-service ]; then
+  check_port USERSTATS_GRPC_PORT 9190 "user-stats-service gRPC"
+  check_port USERSTATS_HTTP_PORT 9191 "user-stats-service metrics and health"
+fi
 
-case "${1:-all}" in
+jar=bootstrap/target/userstream-bootstrap.jar
+outdated() { # whether the jar is missing or a build input is newer than it
+  [ ! -f "$jar" ] || [ ! -d bootstrap/target/libs-embedded ] || [ -n "$(find . \
+    \( -name .git -o -name target -o -name node_modules -o -name .userstream-data \) -prune -o \
+    \( -name pom.xml -o -path '*/src/main/*' \) -newer "$jar" -print -quit)" ]
+}
+if [ "${USERSTREAM_SKIP_BUILD:-0}" != 1 ] && outdated; then
+  echo "run: building (./mvnw install -DskipTests; the first time this downloads Maven and the dependencies)"
+  ./mvnw -B -ntp -q install -DskipTests
+  touch "$jar"
+fi
+
+if [ "$mode" = embedded ]; then
+  export USERSTREAM_DATA_DIR="${USERSTREAM_DATA_DIR:-$PWD/.userstream-data}"
+  # exec: Ctrl-C and SIGTERM reach the JVM itself, whose shutdown hook stops the services, then the servers.
+  exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} \
+    -cp "$jar:bootstrap/target/libs-embedded/*" io.userstream.bootstrap.EmbeddedMain
+fi
+
+bash ops/setup.sh
+run() { # run <main class>
+  "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} -cp "$jar" "$1"
+}
+case "$what" in
   user-service) run io.userstream.bootstrap.UserServiceMain ;;
   user-stats-service) run io.userstream.bootstrap.UserStatsServiceMain ;;
   all)
@@ -22,5 +98,4 @@ case "${1:-all}" in
     trap 'kill "$user_service" 2>/dev/null; wait "$user_service" 2>/dev/null' EXIT INT TERM
     run io.userstream.bootstrap.UserStatsServiceMain
     ;;
-  *) echo "usage: ops/run.sh [all|user-service|user-stats-service]" >&2; exit 2 ;;
 esac

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # Prepares this machine for running or testing userstream, idempotently:
+#   - installs PostgreSQL and RabbitMQ from Debian's packages if they are missing and would run here
+#     (as root, with apt-get; a fresh PostgreSQL cluster is set to trust local TCP connections, like a
+#     development machine); never touches an installed one's configuration;
 #   - starts PostgreSQL and RabbitMQ if they are installed but stopped, and waits until they answer;
 #   - creates the databases userstream needs if they are missing;
 #   - with --test-clients (ops/test.sh passes it): installs the interop tests' client stacks if they are
@@ -26,9 +29,35 @@ wait_for() { # wait_for <what> <seconds> <command...>
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+is_local() { [ "$1" = 127.0.0.1 ] || [ "$1" = localhost ] || [ "$1" = ::1 ]; }
+
+apt_install() { # apt_install <package...>: from Debian's archive, refreshing the index once if needed
+  if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
+    echo "setup: please install the Debian packages: $*" >&2
+    return 1
+  fi
+  echo "setup: installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
+    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
+         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
+}
+
+# Debian's clusters require a password over TCP; a cluster installed here for userstream trusts
+# connections from this machine instead (what the defaults and the tests expect).
+trust_local_tcp() { # trust_local_tcp <pg_hba.conf>
+  sed -i -E 's/^(host[[:space:]]+all[[:space:]]+all[[:space:]]+(127\.0\.0\.1\/32|::1\/128)[[:space:]]+)[a-z0-9-]+/\1trust/' "$1"
+}
 
 # PostgreSQL
-if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
+  if is_local "$PGHOST" && { ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; }; then
+    apt_install postgresql
+    for version in $(ls /etc/postgresql); do
+      trust_local_tcp "/etc/postgresql/$version/main/pg_hba.conf"
+      # The package may have started the cluster already (systemd machines): make it read the change.
+      pg_ctlcluster --skip-systemctl-redirect "$version" main reload 2>/dev/null || true
+    done
+  fi
   if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
     for version in $(ls /etc/postgresql); do
       echo "setup: starting PostgreSQL $version"
@@ -49,6 +78,9 @@ done
 RABBIT_HOST="${RABBITMQ_HOST:-127.0.0.1}"
 RABBIT_PORT="${RABBITMQ_PORT:-5672}"
 if ! port_open "$RABBIT_HOST" "$RABBIT_PORT"; then
+  if is_local "$RABBIT_HOST" && ! command -v rabbitmq-server >/dev/null; then
+    apt_install rabbitmq-server
+  fi
   if command -v rabbitmq-server >/dev/null; then
     echo "setup: starting RabbitMQ"
     rabbitmq-server -detached || true
@@ -71,17 +103,6 @@ fi
 echo "setup: PostgreSQL and RabbitMQ are ready"
 
 [ "${1:-}" = "--test-clients" ] || exit 0
-
-apt_install() { # apt_install <package...>: from Debian's archive, refreshing the index once if needed
-  if ! command -v apt-get >/dev/null || [ "$(id -u)" != 0 ]; then
-    echo "setup: please install the Debian packages: $*" >&2
-    return 1
-  fi
-  echo "setup: installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
-    || { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null \
-         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null; }
-}
 
 # The Python interop client runs on Debian's own Python (not a pyenv or venv one) with Debian's grpcio.
 if ! /usr/bin/python3 -c 'import grpc, google.protobuf' >/dev/null 2>&1; then
