@@ -103,8 +103,8 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
         }
     }
 
-    /** A port nothing listens on right now (the broker binds it a moment later). */
-    static int freePort() {
+    /** A port nothing listens on right now on localhost (for a server that binds it a moment later). */
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         } catch (IOException e) {
