@@ -52,6 +52,11 @@ class ArchitectureTest {
 
     /** The adapter that owns the database: the only one that may speak SQL. */
     static final String POSTGRES_ADAPTER = "io.userstream.adapters.postgres..";
+    /**
+     * The embedded servers of {@code ops/run.sh --embedded}: their JDBC creates the embedded cluster's
+     * databases (what ops/setup.sh does with psql), set-up of a server rather than the product's SQL.
+     */
+    static final String EMBEDDED_SERVERS = "io.userstream.bootstrap.embedded..";
 
     /** Helidon's database client and JDBC, through which SQL is spoken. */
     static final String[] SQL = {
@@ -104,7 +109,7 @@ class ArchitectureTest {
     /** Test classes (bootstrap's end-to-end tests open JDBC connections) are not imported, see above. */
     @ArchTest
     static final ArchRule only_the_postgres_adapter_uses_the_db_client_or_jdbc =
-            onlyThisPackageUses(POSTGRES_ADAPTER, SQL)
+            onlyThesePackagesUse(new String[] {POSTGRES_ADAPTER, EMBEDDED_SERVERS}, SQL)
                     .because("SQL, its errors and its connections stay in the PostgreSQL adapter, behind the ports");
 
     // ---------------------------------------------------------------------------------------------
@@ -135,8 +140,8 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAnyPackage(forbidden);
     }
 
-    static ArchRule onlyThisPackageUses(String owner, String... technologies) {
-        return noClasses().that().resideOutsideOfPackage(owner)
+    static ArchRule onlyThesePackagesUse(String[] owners, String... technologies) {
+        return noClasses().that().resideOutsideOfPackages(owners)
                 .should().dependOnClassesThat().resideInAnyPackage(technologies);
     }
 
@@ -224,7 +229,7 @@ class ArchitectureTest {
     @Test
     void only_this_package_rule_fails_when_another_package_uses_the_technology() {
         // Pretend the gRPC adapter owned the database: the PostgreSQL adapter then breaks the rule.
-        assertViolation(onlyThisPackageUses("io.userstream.adapters.grpc..", SQL), productionClasses(),
+        assertViolation(onlyThesePackagesUse(new String[] {"io.userstream.adapters.grpc.."}, SQL), productionClasses(),
                 "io.helidon.dbclient.DbClient");
     }
 
