@@ -6,6 +6,8 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
+import io.userstream.proto.admin.v1.DifferenceKind;
+import io.userstream.proto.admin.v1.FieldDifference;
 import io.userstream.proto.admin.v1.ListParkedEventsRequest;
 import io.userstream.proto.admin.v1.ListProjectionsRequest;
 import io.userstream.proto.admin.v1.Projection;
@@ -13,6 +15,9 @@ import io.userstream.proto.admin.v1.ProjectionAdminGrpc;
 import io.userstream.proto.admin.v1.ProjectionState;
 import io.userstream.proto.admin.v1.RebuildProjectionRequest;
 import io.userstream.proto.admin.v1.ReplayStreamRequest;
+import io.userstream.proto.admin.v1.UserDifference;
+import io.userstream.proto.admin.v1.VerifyProjectionRequest;
+import io.userstream.proto.admin.v1.VerifyProjectionResponse;
 import io.userstream.proto.user.v1.ChangeEmailRequest;
 import io.userstream.proto.user.v1.ChangePasswordRequest;
 import io.userstream.proto.user.v1.CreateUserRequest;
@@ -235,6 +240,43 @@ class ReadSideEndToEndTest {
         assertThat(users.getUser(GetUserRequest.newBuilder().setUserId(during.getId()).setMinVersion(1).build()))
                 .isEqualTo(during);
         assertThat(admin.listParkedEvents(ListParkedEventsRequest.getDefaultInstance()).getEventsList()).isEmpty();
+    }
+
+    @Test
+    void an_operator_finds_a_damaged_row_without_knowing_its_id() throws Exception {
+        ProjectionAdminGrpc.ProjectionAdminBlockingStub admin = admin(TestUserService.ADMIN_TOKEN);
+        User user = createUser();
+        awaitVersion(user.getId(), 1);
+        service.sql("UPDATE user_read_model SET first_name = 'tampered', status = 'DELETED' WHERE id = '"
+                + user.getId() + "'");
+        VerifyProjectionRequest request = VerifyProjectionRequest.newBuilder().setName("user_read_model")
+                .setLimit(1000).build();
+        try {
+            VerifyProjectionResponse verification = admin.verifyProjection(request);
+
+            assertThat(verification.getUsersDiffering()).isPositive();
+            assertThat(verification.getDifferencesList()).filteredOn(d -> d.getUserId().equals(user.getId()))
+                    .singleElement().satisfies(difference -> {
+                        assertThat(difference.getKind()).isEqualTo(DifferenceKind.FIELDS_DIFFER);
+                        assertThat(difference.getFieldsList()).containsExactly(
+                                FieldDifference.newBuilder().setField("first_name").setPersonal(true).build(),
+                                FieldDifference.newBuilder().setField("status").setExpected("ACTIVE")
+                                        .setActual("DELETED").build());
+                    });
+            assertThat(verification.toString()).as("no personal data").doesNotContain("tampered");
+        } finally {
+            // Repaired, so that the damage is not seen by the other tests.
+            admin.replayStream(ReplayStreamRequest.newBuilder().setName("user_read_model").setUserId(user.getId())
+                    .build());
+        }
+        assertThat(admin.verifyProjection(request).getDifferencesList()).extracting(UserDifference::getUserId)
+                .doesNotContain(user.getId());
+
+        assertStatus(Status.Code.UNAUTHENTICATED, () -> ProjectionAdminGrpc.newBlockingStub(service.channel)
+                .verifyProjection(request));
+        assertStatus(Status.Code.NOT_FOUND, () -> admin.verifyProjection(request.toBuilder().setName("nope").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, () -> admin.verifyProjection(request.toBuilder().setLimit(1001)
+                .build()));
     }
 
     @Test

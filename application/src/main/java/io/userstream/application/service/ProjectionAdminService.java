@@ -1,10 +1,13 @@
 package io.userstream.application.service;
 
 import io.userstream.application.port.in.NotFoundException;
+import io.userstream.application.port.in.PreconditionFailedException;
 import io.userstream.application.port.in.ProjectionAdminUseCases;
 import io.userstream.application.view.ParkedEvent;
 import io.userstream.application.view.ProjectionStatus;
+import io.userstream.application.view.ProjectionVerification;
 import io.userstream.application.port.out.Projections;
+import io.userstream.domain.user.FieldViolations;
 
 import java.util.List;
 import java.util.Optional;
@@ -48,6 +51,20 @@ public final class ProjectionAdminService implements ProjectionAdminUseCases {
             throw new NotFoundException("no event at position " + position + " is parked by " + projection);
         }
         return projections.retryParkedEvent(projection, position);
+    }
+
+    @Override
+    public ProjectionVerification verifyProjection(String name, int limit) {
+        String projection = known(name);
+        FieldViolations violations = new FieldViolations();
+        if (limit < 0 || limit > MAX_VERIFY_LIMIT) {
+            violations.add("limit", "must be between 0 (the default, " + DEFAULT_VERIFY_LIMIT + ") and "
+                    + MAX_VERIFY_LIMIT);
+        }
+        violations.throwIfAny();
+        return projections.verify(projection, limit == 0 ? DEFAULT_VERIFY_LIMIT : limit)
+                .orElseThrow(() -> new PreconditionFailedException(
+                        projection + " keeps no table to verify: its effect is outside the database"));
     }
 
     private String known(String name) {

@@ -6,6 +6,7 @@ import com.google.rpc.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.userstream.application.port.in.NotFoundException;
+import io.userstream.application.port.in.PreconditionFailedException;
 import io.userstream.application.port.out.StoreUnavailableException;
 import io.userstream.application.port.out.UserDirectoryUnavailableException;
 import io.userstream.domain.user.FieldViolation;
@@ -35,6 +36,9 @@ final class GrpcErrors {
         }
         if (failure instanceof NotFoundException notFound) {
             return status(Code.NOT_FOUND, notFound.getMessage());
+        }
+        if (failure instanceof PreconditionFailedException precondition) {
+            return status(Code.FAILED_PRECONDITION, precondition.getMessage());
         }
         if (failure instanceof UserDirectoryUnavailableException unavailable) {
             LOG.log(Level.WARNING, "user-service unavailable", unavailable);

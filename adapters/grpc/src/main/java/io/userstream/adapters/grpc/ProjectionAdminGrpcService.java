@@ -6,6 +6,12 @@ import io.grpc.stub.StreamObserver;
 import io.userstream.application.port.in.ProjectionAdminUseCases;
 import io.userstream.application.view.ParkedEvent;
 import io.userstream.application.view.ProjectionStatus;
+import io.userstream.application.view.ProjectionVerification;
+import io.userstream.proto.admin.v1.DifferenceKind;
+import io.userstream.proto.admin.v1.FieldDifference;
+import io.userstream.proto.admin.v1.UserDifference;
+import io.userstream.proto.admin.v1.VerifyProjectionRequest;
+import io.userstream.proto.admin.v1.VerifyProjectionResponse;
 import io.userstream.proto.admin.v1.ListParkedEventsRequest;
 import io.userstream.proto.admin.v1.ListParkedEventsResponse;
 import io.userstream.proto.admin.v1.ListProjectionsRequest;
@@ -67,6 +73,35 @@ public final class ProjectionAdminGrpcService extends ProjectionAdminGrpc.Projec
             Optional<String> error = admin.retryParkedEvent(request.getName(), request.getPosition());
             return RetryParkedEventResponse.newBuilder().setApplied(error.isEmpty()).setError(error.orElse("")).build();
         });
+    }
+
+    @Override
+    public void verifyProjection(VerifyProjectionRequest request, StreamObserver<VerifyProjectionResponse> response) {
+        respond(response, () -> toMessage(admin.verifyProjection(request.getName(), request.getLimit())));
+    }
+
+    private static VerifyProjectionResponse toMessage(ProjectionVerification verification) {
+        return VerifyProjectionResponse.newBuilder()
+                .setCheckpoint(verification.checkpoint())
+                .setUsersChecked(verification.usersChecked())
+                .setUsersDiffering(verification.usersDiffering())
+                .setUsersSkipped(verification.usersSkipped())
+                .addAllDifferences(verification.differences().stream().map(user -> UserDifference.newBuilder()
+                        .setUserId(user.userId().toString())
+                        .setKind(switch (user.kind()) {
+                            case FIELDS_DIFFER -> DifferenceKind.FIELDS_DIFFER;
+                            case ROW_MISSING -> DifferenceKind.ROW_MISSING;
+                            case ROW_WITHOUT_STREAM -> DifferenceKind.ROW_WITHOUT_STREAM;
+                            case HISTORY_UNREADABLE -> DifferenceKind.HISTORY_UNREADABLE;
+                        })
+                        .addAllFields(user.fields().stream().map(field -> FieldDifference.newBuilder()
+                                .setField(field.field())
+                                .setPersonal(field.personal())
+                                .setExpected(field.expected())
+                                .setActual(field.actual())
+                                .build()).toList())
+                        .build()).toList())
+                .build();
     }
 
     private static Projection toMessage(ProjectionStatus status) {

@@ -36,6 +36,14 @@ final class EventLog {
 
     private static final String STREAM = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ? ORDER BY version";
 
+    private static final String BY_STREAM = "SELECT " + COLUMNS + " FROM events ORDER BY stream_id, version";
+
+    /** What {@link #scanByStream} hands each event to. */
+    @FunctionalInterface
+    interface Handler {
+        void accept(LoggedEvent event) throws SQLException;
+    }
+
     /** Up to {@code limit} committed events after {@code checkpoint}, below the transaction horizon. */
     List<LoggedEvent> after(Connection connection, Checkpoint checkpoint, int limit) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(AFTER)) {
@@ -54,16 +62,37 @@ final class EventLog {
         }
     }
 
+    /**
+     * Hands every event of the log that the transaction's snapshot sees to {@code handler}, stream by
+     * stream ({@code stream_id} as PostgreSQL orders uuids: bytewise), each in version order. Streams
+     * the rows {@code fetchSize} at a time, so the log never has to fit in memory; that needs the
+     * connection out of autocommit (in a transaction), else the driver reads everything at once.
+     */
+    void scanByStream(Connection connection, int fetchSize, Handler handler) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(BY_STREAM)) {
+            statement.setFetchSize(fetchSize);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    handler.accept(event(rows));
+                }
+            }
+        }
+    }
+
     private static List<LoggedEvent> read(PreparedStatement statement) throws SQLException {
         List<LoggedEvent> events = new ArrayList<>();
         try (ResultSet rows = statement.executeQuery()) {
             while (rows.next()) {
-                events.add(new LoggedEvent(Long.parseLong(rows.getString(1)), rows.getLong(2),
-                        rows.getObject(3, UUID.class), rows.getObject(4, UUID.class), rows.getLong(5),
-                        rows.getString(6), rows.getInt(7), rows.getString(8), rows.getString(9),
-                        rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant()));
+                events.add(event(rows));
             }
         }
         return events;
+    }
+
+    private static LoggedEvent event(ResultSet rows) throws SQLException {
+        return new LoggedEvent(Long.parseLong(rows.getString(1)), rows.getLong(2),
+                rows.getObject(3, UUID.class), rows.getObject(4, UUID.class), rows.getLong(5),
+                rows.getString(6), rows.getInt(7), rows.getString(8), rows.getString(9),
+                rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant());
     }
 }

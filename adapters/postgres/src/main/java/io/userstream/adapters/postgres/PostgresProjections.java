@@ -7,6 +7,7 @@ import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.IntegrationEventPublisher;
 import io.userstream.application.port.out.ProjectionObserver;
 import io.userstream.application.view.ProjectionStatus;
+import io.userstream.application.view.ProjectionVerification;
 import io.userstream.application.view.ProjectionStatus.ProjectionState;
 import io.userstream.application.view.ProjectionStatus.RebuildProgress;
 import io.userstream.application.port.out.Projections;
@@ -16,6 +17,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,12 +29,14 @@ import java.util.UUID;
 
 /**
  * The projections of user-service, each run by a {@link SubscriptionRunner}, and the operator's
- * view of them ({@link Projections}): status with lag and horizon, rebuild, replay, parked events.
+ * view of them ({@link Projections}): status with lag and horizon, rebuild, replay, parked events,
+ * verification.
  *
  * <p>The operator's queries and requests go through the DbClient ({@link Db}). A replay (of a stream, or
  * to retry a parked event) is one plain JDBC transaction ({@link SessionConnections}): it takes the
  * subscription's row lock and applies the projection through {@link Projection#apply}, on a
- * {@link Connection} like the runner's batches.
+ * {@link Connection} like the runner's batches. A verification is one read-only plain JDBC transaction
+ * that streams the log and the table with a fetch size.
  */
 public final class PostgresProjections implements Projections, AutoCloseable {
 
@@ -243,6 +247,39 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             unpark.executeUpdate();
         }
         return null;
+    }
+
+    /**
+     * Verifies the live table in one REPEATABLE READ, READ ONLY transaction on a plain JDBC connection
+     * ({@link SessionConnections}): the log and the table are streamed with a fetch size, which the
+     * DbClient cannot do. The checkpoint, the log and the table are read in that one snapshot, so the
+     * table holds exactly the events up to the checkpoint. A read-only transaction takes no transaction
+     * id, so it holds back neither writers nor the log's horizon that the subscriptions wait for.
+     */
+    @Override
+    public Optional<ProjectionVerification> verify(String name, int limit) {
+        Projection projection = projections.get(name);
+        try (Connection connection = sessions.connection()) {
+            return SessionConnections.inTransaction(connection, () -> {
+                try (Statement snapshot = connection.createStatement()) {
+                    snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                }
+                return projection.verify(connection, projection.table(), checkpoint(connection, name), limit);
+            });
+        } catch (SQLException e) {
+            throw DatabaseException.of("cannot verify " + name, e);
+        }
+    }
+
+    /** The subscription's checkpoint; the start of the log if it never ran. */
+    private static Checkpoint checkpoint(Connection connection, String name) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT checkpoint_transaction_id::text, checkpoint_position FROM subscriptions WHERE name = ?")) {
+            select.setString(1, name);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? new Checkpoint(Long.parseLong(row.getString(1)), row.getLong(2)) : Checkpoint.START;
+            }
+        }
     }
 
     private ProjectionStatus status(DbExecute exec, String name, double horizonBlockedSeconds) {

@@ -1,9 +1,11 @@
 package io.userstream.adapters.postgres;
 
 import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.view.ProjectionVerification;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -35,6 +37,16 @@ interface Projection {
      */
     default long rowsBehind(Connection transaction, String live, String shadow) throws SQLException {
         return 0;
+    }
+
+    /**
+     * Compares {@code table} with what the log up to {@code checkpoint} says it should hold, in the
+     * caller's read-only snapshot (the one {@code checkpoint} was read in), and lists up to
+     * {@code limit} differing entries. Empty for a projection that cannot tell.
+     */
+    default Optional<ProjectionVerification> verify(Connection snapshot, String table, Checkpoint checkpoint,
+                                                    int limit) throws SQLException {
+        return Optional.empty();
     }
 
     /** Called before the events of a batch (or replay) are applied. */

@@ -21,6 +21,9 @@ import java.sql.SQLException;
  *       lock and applies the projection through {@link Projection#apply}, the very code (on a
  *       {@link Connection}) that the runner's batches run in their session; a DbClient replay would need
  *       a second implementation of every projection.</li>
+ *   <li><b>The operator's verification of a projection</b> ({@link PostgresProjections#verify}): the
+ *       whole log and the whole table streamed with a fetch size, in one read-only snapshot; the
+ *       DbClient has no fetch size and would read them whole into memory.</li>
  *   <li><b>The health check</b> ({@link PostgresDatabase#isReachable()}): {@link Connection#isValid(int)}
  *       answers within its own timeout; a DbClient query has none.</li>
  * </ul>

@@ -1,6 +1,7 @@
 package io.userstream.adapters.postgres;
 
 import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.view.ProjectionVerification;
 import io.userstream.domain.user.UserEvent;
 
 import java.sql.Connection;
@@ -8,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.logging.Logger;
 
@@ -141,6 +143,13 @@ final class UserReadModelProjection implements Projection {
             row.next();
             return row.getLong(1);
         }
+    }
+
+    /** Compares each row with the fold of its user's stream ({@link UserReadModelVerifier}). */
+    @Override
+    public Optional<ProjectionVerification> verify(Connection snapshot, String table, Checkpoint checkpoint, int limit)
+            throws SQLException {
+        return Optional.of(new UserReadModelVerifier().verify(snapshot, table, checkpoint, limit));
     }
 
     /** The version the row reflects, or 0 if there is no row. */

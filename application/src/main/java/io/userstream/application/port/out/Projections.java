@@ -2,6 +2,7 @@ package io.userstream.application.port.out;
 
 import io.userstream.application.view.ParkedEvent;
 import io.userstream.application.view.ProjectionStatus;
+import io.userstream.application.view.ProjectionVerification;
 import io.userstream.domain.user.UserId;
 
 import java.util.List;
@@ -42,4 +43,14 @@ public interface Projections {
      * @throws IllegalArgumentException if no such event is parked
      */
     Optional<String> retryParkedEvent(String name, long position);
+
+    /**
+     * Compares the table of projection {@code name} with the fold of every stream in the log, in one
+     * read-only snapshot, at bulk speed (one streaming pass, never a query per user); safe while writers
+     * and the projection run. Streams with events after the projection's checkpoint are skipped.
+     *
+     * @param limit how many differing users to list, at least 1 (all are counted)
+     * @return empty if the projection keeps no table to compare (its effect is outside PostgreSQL)
+     */
+    Optional<ProjectionVerification> verify(String name, int limit);
 }
