@@ -59,6 +59,14 @@ public final class DatabaseException extends RuntimeException {
         return sqlException(failure).map(SQLException::getSQLState).orElse("");
     }
 
+    /**
+     * Whether the database aborted the work (SQLSTATE class 40: serialization failure, deadlock): it
+     * wrote nothing and may simply be run again. One definition for every caller that retries.
+     */
+    static boolean isAborted(Throwable failure) {
+        return sqlState(failure).startsWith("40");
+    }
+
     private static boolean isUnavailable(SQLException cause) {
         String state = cause.getSQLState() == null ? "" : cause.getSQLState();
         return cause instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P");

@@ -82,7 +82,7 @@ final class Db {
             try {
                 return unit.get();
             } catch (DbClientException e) {
-                if (!isAborted(e)) {
+                if (!DatabaseException.isAborted(e)) {
                     throw DatabaseException.of("cannot " + what, e);
                 }
                 if (attempt >= MAX_ATTEMPTS) {
@@ -92,11 +92,6 @@ final class Db {
                 pauseBeforeRetry(attempt);
             }
         }
-    }
-
-    /** Serialization failures (40001), deadlocks (40P01) and the rest of class 40: nothing was written. */
-    private static boolean isAborted(DbClientException e) {
-        return DatabaseException.sqlState(e).startsWith("40");
     }
 
     /** A short random pause, growing with the attempt, so that two deadlocked units do not meet again. */

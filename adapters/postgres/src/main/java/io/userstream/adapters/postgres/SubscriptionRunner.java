@@ -637,7 +637,7 @@ final class SubscriptionRunner implements AutoCloseable {
             return false;
         }
         String state = sql.getSQLState();
-        return state.startsWith("40") || state.equals("55P03") || state.equals("57014");
+        return DatabaseException.isAborted(sql) || state.equals("55P03") || state.equals("57014");
     }
 
     private static boolean isConnectionLost(Connection connection) {
