@@ -1,5 +1,6 @@
 package io.userstream.application.view;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
@@ -55,7 +56,13 @@ public record ProjectionStatus(String name, ProjectionState state, String checkp
      * @param total           events in the log when the rebuild started
      * @param eventsPerSecond average rate since it started
      * @param startedAt       when it started
+     * @param eta             time left at that rate (a lower bound: the rebuild also follows newer events);
+     *                        empty until there is a rate
      */
-    public record RebuildProgress(long done, long total, double eventsPerSecond, Instant startedAt) {
+    public record RebuildProgress(long done, long total, double eventsPerSecond, Instant startedAt,
+                                  Optional<Duration> eta) {
+        public RebuildProgress {
+            Objects.requireNonNull(eta, "eta");
+        }
     }
 }

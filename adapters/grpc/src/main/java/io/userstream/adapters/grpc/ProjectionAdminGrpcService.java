@@ -121,11 +121,16 @@ public final class ProjectionAdminGrpcService extends ProjectionAdminGrpc.Projec
                 .setHorizonBlockedSeconds(status.horizonBlockedSeconds())
                 .setLastError(status.lastError().orElse(""))
                 .setUpdatedAt(UserMessages.timestamp(status.updatedAt()));
-        status.rebuild().ifPresent(rebuild -> message.setRebuild(RebuildProgress.newBuilder()
-                .setDone(rebuild.done())
-                .setTotal(rebuild.total())
-                .setEventsPerSecond(rebuild.eventsPerSecond())
-                .setStartedAt(UserMessages.timestamp(rebuild.startedAt()))));
+        status.rebuild().ifPresent(rebuild -> {
+            RebuildProgress.Builder progress = RebuildProgress.newBuilder()
+                    .setDone(rebuild.done())
+                    .setTotal(rebuild.total())
+                    .setEventsPerSecond(rebuild.eventsPerSecond())
+                    .setStartedAt(UserMessages.timestamp(rebuild.startedAt()));
+            rebuild.eta().ifPresent(eta -> progress.setEta(com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(eta.getSeconds()).setNanos(eta.getNano())));
+            message.setRebuild(progress);
+        });
         return message.build();
     }
 

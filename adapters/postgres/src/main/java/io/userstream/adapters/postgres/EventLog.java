@@ -5,7 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -36,6 +38,9 @@ final class EventLog {
 
     private static final String STREAM = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ? ORDER BY version";
 
+    private static final String STREAMS = "SELECT " + COLUMNS
+            + " FROM events WHERE stream_id = ANY (?) ORDER BY stream_id, version";
+
     private static final String BY_STREAM = "SELECT " + COLUMNS + " FROM events ORDER BY stream_id, version";
 
     /** What {@link #scanByStream} hands each event to. */
@@ -59,6 +64,18 @@ final class EventLog {
         try (PreparedStatement statement = connection.prepareStatement(STREAM)) {
             statement.setObject(1, streamId);
             return read(statement);
+        }
+    }
+
+    /** Every event of each of {@code streamIds}, in version order per stream, in one statement. */
+    Map<UUID, List<LoggedEvent>> streams(Connection connection, List<UUID> streamIds) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(STREAMS)) {
+            statement.setArray(1, connection.createArrayOf("uuid", streamIds.toArray()));
+            Map<UUID, List<LoggedEvent>> streams = new LinkedHashMap<>();
+            for (LoggedEvent event : read(statement)) {
+                streams.computeIfAbsent(event.streamId(), id -> new ArrayList<>()).add(event);
+            }
+            return streams;
         }
     }
 

@@ -6,6 +6,7 @@ import io.userstream.application.view.ParkedEvent;
 import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.out.IntegrationEventPublisher;
 import io.userstream.application.port.out.ProjectionObserver;
+import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.view.ProjectionStatus;
 import io.userstream.application.view.ProjectionVerification;
 import io.userstream.application.view.ProjectionStatus.ProjectionState;
@@ -162,13 +163,12 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             // The shadow table replaces the live one at the swap: repair it too, or the repair is lost then.
             tables.add(projection.table() + "_shadow");
         }
-        List<LoggedEvent> events = log.stream(connection, streamId);
+        List<RecordedUserEvent> events = log.stream(connection, streamId).stream()
+                .map(event -> event.decode(codec)).toList();
         projection.beginBatch();
         for (String table : tables) {
             projection.forget(connection, table, streamId);
-            for (LoggedEvent event : events) {
-                projection.apply(connection, table, event.decode(codec));
-            }
+            projection.applyBatch(connection, table, events);
         }
         projection.beforeCommit();
         return events.size();
@@ -176,7 +176,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
 
     /** Takes the subscription's row lock (see {@link SubscriptionRunner}) and tells whether a rebuild runs. */
     private static boolean lockAndCheckRebuilding(Connection connection, String name) throws SQLException {
-        SubscriptionRunner.lockSubscription(connection, name);
+        BatchApplier.lockSubscription(connection, name);
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT rebuild_started_at IS NOT NULL FROM subscriptions WHERE name = ?")) {
             select.setString(1, name);
@@ -309,8 +309,9 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         if (rebuildStarted != null) {
             long done = Db.int8(row, "rebuild_done");
             double seconds = Math.max(0.001, Duration.between(rebuildStarted, Instant.now()).toMillis() / 1000.0);
-            rebuild = Optional.of(new RebuildProgress(done, Db.int8(row, "rebuild_total"), done / seconds,
-                    rebuildStarted));
+            long total = Db.int8(row, "rebuild_total");
+            rebuild = Optional.of(new RebuildProgress(done, total, done / seconds, rebuildStarted,
+                    RebuildEstimate.eta(done, total, done / seconds)));
         }
         long parked = Db.int8(row, "parked");
         boolean held = Db.bool(row, "held");

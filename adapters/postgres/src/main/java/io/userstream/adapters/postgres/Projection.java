@@ -5,6 +5,7 @@ import io.userstream.application.view.ProjectionVerification;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -26,6 +27,19 @@ interface Projection {
      * nothing), and must throw rather than silently ignore an event it cannot apply.
      */
     void apply(Connection transaction, String table, RecordedUserEvent event) throws SQLException;
+
+    /**
+     * Applies a batch of events, in log order, to {@code table}. A projection that keeps a table
+     * overrides this to write the batch's net effect with a few set-based statements (the runner never
+     * asks for one statement per event); the default applies the events one by one. Same contract as
+     * {@link #apply}: idempotent, and throwing (which rolls the whole batch back; the runner then
+     * isolates the failing event by splitting the batch) rather than ignoring an event.
+     */
+    default void applyBatch(Connection transaction, String table, List<RecordedUserEvent> events) throws SQLException {
+        for (RecordedUserEvent event : events) {
+            apply(transaction, table, event);
+        }
+    }
 
     /** Removes what the projection knows of one stream, before the stream is replayed into it. */
     void forget(Connection transaction, String table, UUID streamId) throws SQLException;

@@ -7,16 +7,19 @@ import io.userstream.domain.user.UserEvent;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.logging.Logger;
 
 /**
  * Keeps {@code user_read_model}: one row per user with the columns the guide names, plus the stream
- * version the row reflects. Every update is guarded by {@code version < event version}, so applying
- * an event twice (a replay, a redelivery after a crash) changes nothing.
+ * version the row reflects. A batch is folded per user in memory ({@link ReadModelRow}) and written with
+ * one set-based upsert guarded by {@code version < new version}, so applying an event twice (a replay, a
+ * redelivery after a crash) changes nothing.
  */
 final class UserReadModelProjection implements Projection {
 
@@ -37,39 +40,45 @@ final class UserReadModelProjection implements Projection {
         return "user_read_model";
     }
 
+    /** One event: the batch path with a batch of one, so both paths are the same code. */
     @Override
     public void apply(Connection tx, String table, RecordedUserEvent recorded) throws SQLException {
-        long version = recorded.version();
-        UUID id = recorded.event().userId().value();
-        Timestamp at = Timestamp.from(recorded.event().occurredAt());
-        switch (recorded.event()) {
-            case UserEvent.UserCreated created -> {
-                try (PreparedStatement insert = tx.prepareStatement("INSERT INTO " + table
-                        + " (id, email, username, first_name, last_name, avatar_url, status, created_at, last_updated,"
-                        + " deleted_at, version) VALUES (?, ?, ?, ?, ?, ?, 'ACTIVE', ?, ?, NULL, ?)"
-                        + " ON CONFLICT (id) DO NOTHING")) {
-                    insert.setObject(1, id);
-                    insert.setString(2, created.email().value());
-                    insert.setString(3, created.username().value());
-                    insert.setString(4, created.profile().firstName());
-                    insert.setString(5, created.profile().lastName());
-                    insert.setString(6, created.profile().avatarUrl());
-                    insert.setTimestamp(7, at);
-                    insert.setTimestamp(8, at);
-                    insert.setLong(9, version);
-                    insert.executeUpdate();
-                }
-            }
-            case UserEvent.EmailChanged changed -> update(tx, table, id, version, at, "email = ?", changed.newEmail().value());
-            case UserEvent.PasswordChanged changed -> update(tx, table, id, version, at, null);
-            case UserEvent.ProfileUpdated updated -> update(tx, table, id, version, at,
-                    "first_name = ?, last_name = ?, avatar_url = ?", updated.profile().firstName(),
-                    updated.profile().lastName(), updated.profile().avatarUrl());
-            case UserEvent.UserActivated activated -> update(tx, table, id, version, at, "status = 'ACTIVE'");
-            case UserEvent.UserDeactivated deactivated -> update(tx, table, id, version, at, "status = 'INACTIVE'");
-            case UserEvent.UserDeleted deleted -> update(tx, table, id, version, at, "status = 'DELETED', deleted_at = ?",
-                    at);
+        applyBatch(tx, table, List.of(recorded));
+    }
+
+    /**
+     * Folds the batch per user in memory, onto the users' current rows, and writes the result with one
+     * multi-row upsert: at most three statements per batch, whatever its size (read the rows the batch
+     * changes, repair from the log any that should exist and do not, write). The version guard stays in
+     * the SQL, so applying a batch again changes nothing.
+     */
+    @Override
+    public void applyBatch(Connection tx, String table, List<RecordedUserEvent> events) throws SQLException {
+        Map<UUID, List<RecordedUserEvent>> byUser = new LinkedHashMap<>();
+        for (RecordedUserEvent event : events) {
+            byUser.computeIfAbsent(event.event().userId().value(), id -> new ArrayList<>()).add(event);
         }
+        // Only users whose batch does not open with their UserCreated need their row read.
+        List<UUID> existing = byUser.entrySet().stream()
+                .filter(user -> !(user.getValue().getFirst().event() instanceof UserEvent.UserCreated))
+                .map(Map.Entry::getKey).toList();
+        Map<UUID, ReadModelRow> rows = ReadModelRow.load(tx, table, existing);
+        List<UUID> missing = existing.stream().filter(id -> !rows.containsKey(id)).toList();
+        if (!missing.isEmpty()) {
+            rows.putAll(repairFromTheLog(tx, table, missing, byUser));
+        }
+        List<ReadModelRow> changed = new ArrayList<>();
+        for (Map.Entry<UUID, List<RecordedUserEvent>> user : byUser.entrySet()) {
+            ReadModelRow row = rows.get(user.getKey());
+            long before = row == null ? 0 : row.version;
+            for (RecordedUserEvent event : user.getValue()) {
+                row = ReadModelRow.fold(row, event);
+            }
+            if (row.version > before) {
+                changed.add(row);
+            }
+        }
+        ReadModelRow.upsert(tx, table, changed);
     }
 
     @Override
@@ -80,55 +89,37 @@ final class UserReadModelProjection implements Projection {
         }
     }
 
-    private void update(Connection tx, String table, UUID id, long version, Timestamp at, String assignments,
-                               Object... values) throws SQLException {
-        String sql = "UPDATE " + table + " SET " + (assignments == null ? "" : assignments + ", ")
-                + "last_updated = ?, version = ? WHERE id = ? AND version < ?";
-        int updated;
-        try (PreparedStatement statement = tx.prepareStatement(sql)) {
-            int p = 1;
-            for (Object value : values) {
-                statement.setObject(p++, value);
-            }
-            statement.setTimestamp(p++, at);
-            statement.setLong(p++, version);
-            statement.setObject(p++, id);
-            statement.setLong(p, version);
-            updated = statement.executeUpdate();
-        }
-        if (updated == 0) {
-            long stored = storedVersion(tx, table, id);
-            if (stored < version) {
-                // Not idempotence (that would be stored >= version): the row is missing, although the log
-                // holds the stream's earlier events. The log is the truth: apply them from it, say so loudly
-                // (it means an event was not applied when the subscription passed it), and only if that
-                // fails too (e.g. the UserCreated itself cannot be applied) let the event fail and park.
-                repairFromTheLog(tx, table, id, stored, version);
-                update(tx, table, id, version, at, assignments, values);
-            }
-        }
-    }
-
     /**
-     * Applies the stream's events after {@code stored} and before {@code version} to {@code table}, in
-     * the caller's transaction. They are committed (the event at {@code version} could only be appended
-     * after them), so this is the fold the table should already hold.
+     * Rows for users that have events in the batch (none of them a UserCreated first) but no row in
+     * {@code table}, folded from their streams' earlier events in the log. Those events are committed (the
+     * batch's events could only be appended after them), so this is what the table should already hold.
+     * It never happens when every event was applied as the subscription passed it: say so loudly. A user
+     * whose earlier events are not in the log either has events that cannot be applied: throw, so the
+     * event is isolated, retried and parked.
      */
-    private void repairFromTheLog(Connection tx, String table, UUID id, long stored, long version)
-            throws SQLException {
-        List<LoggedEvent> missing = log.stream(tx, id).stream()
-                .filter(event -> event.version() > stored && event.version() < version).toList();
-        if (missing.isEmpty() || missing.getFirst().version() != stored + 1) {
-            throw new IllegalStateException("user " + id + " is at version " + stored + " in " + table
-                    + ", so event version " + version + " cannot be applied, and the log lacks the versions between");
+    private Map<UUID, ReadModelRow> repairFromTheLog(Connection tx, String table, List<UUID> missing,
+                                                     Map<UUID, List<RecordedUserEvent>> byUser) throws SQLException {
+        Map<UUID, ReadModelRow> repaired = new LinkedHashMap<>();
+        Map<UUID, List<LoggedEvent>> streams = log.streams(tx, missing);
+        for (UUID id : missing) {
+            long first = byUser.get(id).getFirst().version();
+            List<LoggedEvent> earlier = streams.getOrDefault(id, List.of()).stream()
+                    .filter(event -> event.version() < first).toList();
+            if (earlier.isEmpty() || earlier.getFirst().version() != 1 || earlier.getLast().version() != first - 1) {
+                throw new IllegalStateException("user " + id + " has no row in " + table + ", so event version " + first
+                        + " cannot be applied, and the log lacks the versions before it");
+            }
+            ReadModelRow row = null;
+            for (LoggedEvent event : earlier) {
+                row = ReadModelRow.fold(row, event.decode(codec));
+            }
+            repaired.put(id, row);
+            LOG.warning(() -> "user " + id + " had no row in " + table + " when event version " + first
+                    + " arrived; applied versions 1.." + (first - 1) + " from the log (transaction/position "
+                    + earlier.stream().map(e -> e.checkpoint().toString()).toList()
+                    + "). An event was passed without being applied: please report this with the log.");
         }
-        LOG.warning(() -> "user " + id + " was at version " + stored + " in " + table + " when event version "
-                + version + " arrived; applied versions " + missing.getFirst().version() + ".." + missing.getLast().version()
-                + " from the log (transaction/position " + missing.stream().map(e -> e.checkpoint().toString()).toList()
-                + "). An event was passed without being applied: please report this with the log.");
-        for (LoggedEvent event : missing) {
-            apply(tx, table, event.decode(codec));
-        }
+        return repaired;
     }
 
     /**
@@ -150,15 +141,5 @@ final class UserReadModelProjection implements Projection {
     public Optional<ProjectionVerification> verify(Connection snapshot, String table, Checkpoint checkpoint, int limit)
             throws SQLException {
         return Optional.of(new UserReadModelVerifier().verify(snapshot, table, checkpoint, limit));
-    }
-
-    /** The version the row reflects, or 0 if there is no row. */
-    private static long storedVersion(Connection tx, String table, UUID id) throws SQLException {
-        try (PreparedStatement select = tx.prepareStatement("SELECT version FROM " + table + " WHERE id = ?")) {
-            select.setObject(1, id);
-            try (var rows = select.executeQuery()) {
-                return rows.next() ? rows.getLong(1) : 0;
-            }
-        }
     }
 }

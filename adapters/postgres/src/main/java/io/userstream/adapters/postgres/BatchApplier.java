@@ -1,0 +1,300 @@
+package io.userstream.adapters.postgres;
+
+import io.userstream.application.port.out.ProjectionObserver;
+import io.userstream.application.port.out.RecordedUserEvent;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Applies one batch of a {@link Track} in ONE transaction: takes the subscription's transaction lock,
+ * reads the track's position, reads the next events of the gap-safe log ({@link EventLog}), hands them to
+ * the projection as a batch ({@link Projection#applyBatch}: a few set-based statements, never one per
+ * event), and moves the position, so an event is applied exactly when its position is passed.
+ *
+ * <p>A batch that fails for a reason of its own (not a lost connection, a deadlock, a serialization
+ * failure, a lock timeout or a cancellation, which roll it back to be read again) is rolled back whole (no
+ * savepoint per event: hundreds of subtransactions in one transaction overflow PostgreSQL's cache of them
+ * and slow every snapshot in the cluster) and the culprit is isolated by reading smaller batches
+ * ({@link BatchSizer}); an event that fails alone goes to the {@link FailingEventPolicy}. An event that
+ * cannot even be decoded is found before any SQL runs: the batch stops short of it.
+ */
+final class BatchApplier {
+
+    /** What a step did. */
+    record Result(boolean progressed, String stoppedOn) {
+        static final Result IDLE = new Result(false, null);
+        static final Result PROGRESSED = new Result(true, null);
+    }
+
+    /** The rebuild this track belongs to has ended or been replaced: its driver must stop. */
+    static final class RebuildSuperseded extends RuntimeException {
+        RebuildSuperseded(String message) {
+            super(message);
+        }
+    }
+
+    /** The projection's effect outside PostgreSQL failed ({@link Projection#beforeCommit}): not an event's fault. */
+    static final class EffectFailed extends RuntimeException {
+        EffectFailed(RuntimeException cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+
+    private static final Logger LOG = Logger.getLogger(BatchApplier.class.getName());
+
+    private final Projection projection;
+    private final FailingEventPolicy failures;
+    private final ProjectionObserver observer;
+    private final EventLog log = new EventLog();
+    private final UserEventCodec codec = new UserEventCodec();
+
+    BatchApplier(Projection projection, SubscriptionSettings settings, ProjectionObserver observer) {
+        this.projection = projection;
+        this.failures = new FailingEventPolicy(settings, observer);
+        this.observer = observer;
+    }
+
+    /** The events a transaction read, and how many of them decoded before the first that did not. */
+    private static final class Attempt {
+        List<LoggedEvent> read = List.of();
+        List<RecordedUserEvent> decoded = List.of();
+        String undecodable;
+        Checkpoint reached;
+    }
+
+    /**
+     * Reads and applies the track's next batch. IDLE if there was nothing to do (nothing to read, or the
+     * failing event is not due yet). Throws for the errors that are nobody's fault (see above), for a failed
+     * effect ({@link EffectFailed}) and for a superseded rebuild.
+     */
+    Result step(Connection connection, Track track) throws SQLException {
+        if (track.waitsForRetry()) {
+            return Result.IDLE;
+        }
+        Attempt attempt = new Attempt();
+        long started = System.nanoTime();
+        try {
+            SessionConnections.inTransaction(connection, () -> {
+                lockSubscription(connection, track.subscription);
+                syncPosition(connection, track);
+                attempt.read = log.after(connection, track.checkpoint, track.sizer.limit());
+                attempt.decoded = decode(attempt.read, attempt);
+                if (attempt.decoded.isEmpty()) {
+                    return null;
+                }
+                projection.beginBatch();
+                projection.applyBatch(connection, track.table, attempt.decoded);
+                try {
+                    projection.beforeCommit();
+                } catch (RuntimeException e) {
+                    throw new EffectFailed(e);
+                }
+                attempt.reached = attempt.read.get(attempt.decoded.size() - 1).checkpoint();
+                savePosition(connection, track, attempt.reached, attempt.decoded.size(), "RUNNING", null);
+                return null;
+            });
+        } catch (SQLException | RuntimeException e) {
+            if (e instanceof RebuildSuperseded || e instanceof EffectFailed || attempt.decoded.isEmpty()
+                    || isConnectionLost(connection) || isTransient(e)) {
+                throw e;
+            }
+            return batchFailed(connection, track, attempt.read.subList(0, attempt.decoded.size()), describe(e));
+        }
+        if (attempt.reached != null) {
+            int applied = attempt.decoded.size();
+            track.checkpoint = attempt.reached;
+            track.clearFailure();
+            track.sizer.committed(applied, Duration.ofNanos(System.nanoTime() - started), attempt.reached);
+            if (!track.isRebuild()) {
+                observer.processed(track.subscription, applied);
+            }
+            return Result.PROGRESSED;
+        }
+        if (attempt.undecodable != null) {
+            // The first event of the batch cannot be decoded: it is the culprit, no SQL needed to tell.
+            return eventFailed(connection, track, attempt.read.getFirst(), attempt.undecodable);
+        }
+        return Result.IDLE;
+    }
+
+    /** Decodes {@code read} up to the first event that cannot be decoded, whose error goes to {@code attempt}. */
+    private List<RecordedUserEvent> decode(List<LoggedEvent> read, Attempt attempt) {
+        List<RecordedUserEvent> decoded = new ArrayList<>(read.size());
+        for (LoggedEvent event : read) {
+            try {
+                decoded.add(event.decode(codec));
+            } catch (RuntimeException e) {
+                attempt.undecodable = describe(e);
+                break;
+            }
+        }
+        return decoded;
+    }
+
+    private Result batchFailed(Connection connection, Track track, List<LoggedEvent> tried, String error)
+            throws SQLException {
+        if (tried.size() > 1) {
+            LOG.fine(() -> "subscription " + track.describe() + ": a batch of " + tried.size() + " failed (" + error
+                    + "); isolating the failing event");
+            track.sizer.failed(tried.size(), tried.getLast().checkpoint());
+            return Result.PROGRESSED;
+        }
+        return eventFailed(connection, track, tried.getFirst(), error);
+    }
+
+    private Result eventFailed(Connection connection, Track track, LoggedEvent event, String error)
+            throws SQLException {
+        return switch (failures.failed(track, event, error)) {
+            case RETRY_LATER -> Result.IDLE;
+            case PARK -> park(connection, track, event, error);
+            case STOP -> stop(connection, track, event, error);
+        };
+    }
+
+    /** Parks the event and moves the track past it, in one transaction. */
+    private Result park(Connection connection, Track track, LoggedEvent event, String error) throws SQLException {
+        boolean parked = SessionConnections.inTransaction(connection, () -> {
+            lockSubscription(connection, track.subscription);
+            if (!syncPosition(connection, track)) {
+                return false;   // Someone moved the track meanwhile (a swap): the event is behind it now.
+            }
+            failures.park(connection, track, event, error);
+            savePosition(connection, track, event.checkpoint(), 1, "RUNNING", null);
+            return true;
+        });
+        if (parked) {
+            track.checkpoint = event.checkpoint();
+            track.sizer.reset();
+            failures.parked(track, event, error);
+        }
+        return Result.PROGRESSED;
+    }
+
+    /**
+     * The stop policy: the track stays before the event. The live track records FAILED with the reason and
+     * tries again after a while; a rebuild's driver ends the rebuild with the reason.
+     */
+    private Result stop(Connection connection, Track track, LoggedEvent event, String error) throws SQLException {
+        String reason = "stopped before event at position " + event.position() + ": " + error;
+        if (!track.isRebuild()) {
+            SessionConnections.inTransaction(connection, () -> {
+                lockSubscription(connection, track.subscription);
+                if (syncPosition(connection, track)) {
+                    savePosition(connection, track, track.checkpoint, 0, "FAILED", reason);
+                }
+                return null;
+            });
+            track.retryAfter(FailingEventPolicy.stoppedRetry());
+            LOG.severe(() -> "subscription " + track.describe() + " " + reason);
+        }
+        return new Result(false, reason);
+    }
+
+    /**
+     * Locks the subscription for the rest of the transaction. Every transaction that changes a projection's
+     * tables or the subscription's state takes it first (the live track's, the rebuild's, the swap, and an
+     * operator's replay in {@link PostgresProjections}), so they never interleave. A transaction-level
+     * advisory lock, not a row lock: it takes no transaction id, so a batch that has not written yet (or a
+     * relay waiting for the broker) does not hold back the log's horizon that every subscription reads below.
+     */
+    static void lockSubscription(Connection connection, String name) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement(
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(? || '#batch'))")) {
+            lock.setString(1, name);
+            lock.executeQuery().close();
+        }
+    }
+
+    /**
+     * Reads the track's stored position; if another transaction moved it (a rebuild swapped in moves the
+     * live checkpoint), the track restarts there and this returns false. A rebuild track whose rebuild is no
+     * longer the running one throws {@link RebuildSuperseded}.
+     */
+    private static boolean syncPosition(Connection connection, Track track) throws SQLException {
+        String sql = track.isRebuild()
+                ? "SELECT rebuild_transaction_id::text, rebuild_position, rebuild_started_at FROM subscriptions WHERE name = ?"
+                : "SELECT checkpoint_transaction_id::text, checkpoint_position, NULL FROM subscriptions WHERE name = ?";
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            select.setString(1, track.subscription);
+            try (ResultSet row = select.executeQuery()) {
+                if (!row.next()) {
+                    throw new IllegalStateException("subscription " + track.subscription + " is not registered");
+                }
+                if (track.isRebuild()) {
+                    Timestamp generation = row.getTimestamp(3);
+                    if (generation == null || !generation.toInstant().equals(track.generation)) {
+                        throw new RebuildSuperseded("the rebuild of " + track.subscription + " started at "
+                                + track.generation + " is no longer running");
+                    }
+                }
+                Checkpoint stored = new Checkpoint(Long.parseLong(row.getString(1)), row.getLong(2));
+                if (!stored.equals(track.checkpoint)) {
+                    track.restartAt(stored);
+                    return false;
+                }
+                return true;
+            }
+        }
+    }
+
+    private static void savePosition(Connection connection, Track track, Checkpoint reached, int passed, String state,
+                                     String error) throws SQLException {
+        if (track.isRebuild()) {
+            try (PreparedStatement update = connection.prepareStatement("""
+                    UPDATE subscriptions SET rebuild_transaction_id = ?::text::xid8, rebuild_position = ?,
+                        rebuild_done = rebuild_done + ?, updated_at = clock_timestamp()
+                    WHERE name = ?
+                    """)) {
+                update.setString(1, Long.toString(reached.transactionId()));
+                update.setLong(2, reached.position());
+                update.setInt(3, passed);
+                update.setString(4, track.subscription);
+                update.executeUpdate();
+            }
+            return;
+        }
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE subscriptions SET checkpoint_transaction_id = ?::text::xid8, checkpoint_position = ?,
+                    state = ?, last_error = ?, updated_at = clock_timestamp()
+                WHERE name = ?
+                """)) {
+            update.setString(1, Long.toString(reached.transactionId()));
+            update.setLong(2, reached.position());
+            update.setString(3, state);
+            update.setString(4, error);
+            update.setString(5, track.subscription);
+            update.executeUpdate();
+        }
+    }
+
+    private static String describe(Exception e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
+
+    /** Serialization failures, deadlocks (class 40), lock timeouts (55P03) and cancellations (57014). */
+    static boolean isTransient(Exception e) {
+        if (!(e instanceof SQLException sql) || sql.getSQLState() == null) {
+            return false;
+        }
+        String state = sql.getSQLState();
+        return DatabaseException.isAborted(sql) || state.equals("55P03") || state.equals("57014");
+    }
+
+    static boolean isConnectionLost(Connection connection) {
+        try {
+            return connection.isClosed() || !connection.isValid(1);
+        } catch (SQLException e) {
+            LOG.log(Level.FINE, "connection check failed", e);
+            return true;
+        }
+    }
+}
