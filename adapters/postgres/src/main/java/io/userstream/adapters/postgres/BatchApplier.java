@@ -20,6 +20,9 @@ import java.util.logging.Logger;
  * the projection as a batch ({@link Projection#applyBatch}: a few set-based statements, never one per
  * event), and moves the position, so an event is applied exactly when its position is passed.
  *
+ * <p>Each track has its own lock ({@link #lockTrack}), so the live track and a rebuild never wait for each
+ * other; what touches both takes both ({@link #lockSubscription}).
+ *
  * <p>A batch that fails for a reason of its own (not a lost connection, a deadlock, a serialization
  * failure, a lock timeout or a cancellation, which roll it back to be read again) is rolled back whole (no
  * savepoint per event: hundreds of subtransactions in one transaction overflow PostgreSQL's cache of them
@@ -50,6 +53,8 @@ final class BatchApplier {
     }
 
     private static final Logger LOG = Logger.getLogger(BatchApplier.class.getName());
+    private static final String LIVE_LOCK = "#live-batch";
+    private static final String REBUILD_LOCK = "#rebuild-batch";
 
     private final Projection projection;
     private final FailingEventPolicy failures;
@@ -84,7 +89,7 @@ final class BatchApplier {
         long started = System.nanoTime();
         try {
             SessionConnections.inTransaction(connection, () -> {
-                lockSubscription(connection, track.subscription);
+                lockTrack(connection, track);
                 syncPosition(connection, track);
                 attempt.read = log.after(connection, track.checkpoint, track.sizer.limit());
                 attempt.decoded = decode(attempt.read, attempt);
@@ -163,7 +168,7 @@ final class BatchApplier {
     /** Parks the event and moves the track past it, in one transaction. */
     private Result park(Connection connection, Track track, LoggedEvent event, String error) throws SQLException {
         boolean parked = SessionConnections.inTransaction(connection, () -> {
-            lockSubscription(connection, track.subscription);
+            lockTrack(connection, track);
             if (!syncPosition(connection, track)) {
                 return false;   // Someone moved the track meanwhile (a swap): the event is behind it now.
             }
@@ -187,7 +192,7 @@ final class BatchApplier {
         String reason = "stopped before event at position " + event.position() + ": " + error;
         if (!track.isRebuild()) {
             SessionConnections.inTransaction(connection, () -> {
-                lockSubscription(connection, track.subscription);
+                lockTrack(connection, track);
                 if (syncPosition(connection, track)) {
                     savePosition(connection, track, track.checkpoint, 0, "FAILED", reason);
                 }
@@ -200,16 +205,33 @@ final class BatchApplier {
     }
 
     /**
-     * Locks the subscription for the rest of the transaction. Every transaction that changes a projection's
-     * tables or the subscription's state takes it first (the live track's, the rebuild's, the swap, and an
-     * operator's replay in {@link PostgresProjections}), so they never interleave. A transaction-level
-     * advisory lock, not a row lock: it takes no transaction id, so a batch that has not written yet (or a
-     * relay waiting for the broker) does not hold back the log's horizon that every subscription reads below.
+     * Locks the whole subscription for the rest of the transaction: its live track and its rebuild. Taken
+     * by what touches both, or must not run half-way through a batch of either: the swap, the start and end
+     * of a rebuild, and an operator's replay in {@link PostgresProjections}. Always the rebuild's lock first,
+     * then the live one, so no two of them can deadlock.
      */
     static void lockSubscription(Connection connection, String name) throws SQLException {
+        lock(connection, name + REBUILD_LOCK);
+        lock(connection, name + LIVE_LOCK);
+    }
+
+    /**
+     * Locks one track for the rest of the transaction. The live track and a rebuild each have their own
+     * lock, so a rebuild's batch never makes a live batch wait (nor the other way round).
+     */
+    static void lockTrack(Connection connection, Track track) throws SQLException {
+        lock(connection, track.subscription + (track.isRebuild() ? REBUILD_LOCK : LIVE_LOCK));
+    }
+
+    /**
+     * A transaction-level advisory lock, not a row lock: it takes no transaction id, so a batch that has not
+     * written yet (or a relay waiting for the broker) does not hold back the log's horizon that every
+     * subscription reads below.
+     */
+    private static void lock(Connection connection, String key) throws SQLException {
         try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(? || '#batch'))")) {
-            lock.setString(1, name);
+                "SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext(?))")) {
+            lock.setString(1, key);
             lock.executeQuery().close();
         }
     }

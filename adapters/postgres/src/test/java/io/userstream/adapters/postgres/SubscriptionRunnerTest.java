@@ -455,6 +455,99 @@ class SubscriptionRunnerTest {
         assertEveryEventAppliedOnce();
     }
 
+    @Test
+    void a_failing_event_in_a_large_backlog_is_isolated_by_splitting_batches_not_by_a_transaction_per_event()
+            throws Exception {
+        List<UserId> users = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            users.add(append());
+        }
+        UserId poison = users.get(137);
+        AtomicInteger batches = new AtomicInteger();
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void applyBatch(Connection tx, String table, List<RecordedUserEvent> events) throws SQLException {
+                batches.incrementAndGet();
+                if (events.stream().anyMatch(event -> event.event().userId().equals(poison))) {
+                    throw new IllegalStateException("cannot apply " + poison);
+                }
+                super.applyBatch(tx, table, events);
+            }
+        });
+
+        Eventually.await("the poison parked", deadlineFor(200), () -> projections.parkedEvents(Optional.empty()).size() == 1);
+        Eventually.await("every other event applied", deadlineFor(200), () -> appliedStreams().size() == 199);
+        assertThat(appliedStreams()).containsExactlyElementsOf(
+                users.stream().filter(user -> !user.equals(poison)).map(UserId::value).toList());
+        assertThat(projections.parkedEvents(Optional.empty()).getFirst().streamId()).isEqualTo(poison.value());
+        // Batches of up to 50, halved around the failure: a few dozen transactions, where a transaction (or a
+        // savepoint) per event would take more than 200.
+        assertThat(batches.get()).as("batches applied").isLessThan(40);
+    }
+
+    @Test
+    void the_live_table_keeps_following_the_log_while_a_rebuild_is_held_up() throws Exception {
+        append();
+        CountDownLatch rebuildHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow")) {
+                    rebuildHeld.countDown();
+                    awaitLatch(release);
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("applied live", deadlineFor(1), () -> appliedStreams().size() == 1);
+        projections.requestRebuild("recording");
+        awaitLatch(rebuildHeld);
+        try {
+            // The rebuild runs on its own thread and connection: the live track neither waits for it nor
+            // takes turns with it. (Its open batch holds the log's horizon, so these wait until it writes.)
+            UserId during = append();
+            Eventually.await("an event appended during the rebuild is applied live", deadlineFor(1),
+                    () -> appliedStreams().contains(during.value()) || release.getCount() == 0);
+        } finally {
+            release.countDown();
+        }
+        Eventually.await("rebuild completes", deadlineFor(2), this::rebuildFinished);
+        assertEveryEventAppliedOnce();
+    }
+
+    @Test
+    void a_swap_gives_up_on_a_long_reader_after_its_lock_timeout_so_other_readers_are_not_frozen_and_tries_again()
+            throws Exception {
+        append();
+        PostgresProjections projections = start(new RecordingProjection());
+        Eventually.await("applied live", deadlineFor(1), () -> appliedStreams().size() == 1);
+        try (Connection longReader = db.rawConnection(); Connection reader = db.rawConnection()) {
+            longReader.setAutoCommit(false);
+            try (Statement read = longReader.createStatement()) {
+                read.executeQuery("SELECT count(*) FROM applied_events").close();
+            }
+            projections.requestRebuild("recording");
+            Eventually.await("the swap waits for the long reader", deadlineFor(1),
+                    () -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            + " AND query LIKE 'ALTER TABLE applied_events RENAME%'") > 0);
+            // Without a lock timeout this read would queue behind the waiting rename until the long reader
+            // ends, which it does not before this read returns: the statement timeout would fail the test.
+            try (Statement read = reader.createStatement()) {
+                read.execute("SET statement_timeout = '60s'");
+                try (ResultSet row = read.executeQuery("SELECT count(*) FROM applied_events")) {
+                    row.next();
+                    assertThat(row.getLong(1)).isEqualTo(1);
+                }
+            }
+            assertThat(rebuildFinished()).as("not swapped in while the long reader reads").isFalse();
+            longReader.commit();
+        }
+        Eventually.await("the swap is tried again and completes", deadlineFor(2), this::rebuildFinished);
+        assertEveryEventAppliedOnce();
+        assertThat(projections.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
+    }
+
     private static void awaitLatch(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {

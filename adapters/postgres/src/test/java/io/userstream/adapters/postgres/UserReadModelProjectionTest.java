@@ -98,6 +98,59 @@ class UserReadModelProjectionTest {
     }
 
     @Test
+    void one_set_based_batch_equals_the_events_applied_one_at_a_time_and_applying_it_again_changes_nothing()
+            throws Exception {
+        for (int i = 0; i < 5; i++) {
+            User user = create();
+            String id = user.id().toString();
+            commands.changeEmail(new ChangeEmailUseCase.ChangeEmail(id, "batch-" + user.username() + "@example.org",
+                    OptionalLong.empty()), CONTEXT);
+            commands.updateProfile(new UpdateProfileUseCase.UpdateProfile(id, Optional.of("G" + i), Optional.of("H"),
+                    Optional.empty(), OptionalLong.empty()), CONTEXT);
+            if (i % 2 == 0) {
+                commands.deactivateUser(new UserCommand(id, OptionalLong.empty()), CONTEXT);
+            }
+            if (i % 3 == 0) {
+                commands.deleteUser(new UserCommand(id, OptionalLong.empty()), CONTEXT);
+            }
+        }
+        awaitCaughtUp();
+        UserEventCodec codec = new UserEventCodec();
+        UserReadModelProjection projection = new UserReadModelProjection();
+        try (Connection connection = db.rawConnection(); Statement sql = connection.createStatement()) {
+            List<RecordedUserEvent> log = new EventLog().after(connection, Checkpoint.START, 10_000).stream()
+                    .map(event -> event.decode(codec)).toList();
+            sql.execute("CREATE TABLE whole_batch (LIKE user_read_model INCLUDING ALL)");
+            sql.execute("CREATE TABLE split_batches (LIKE user_read_model INCLUDING ALL)");
+            // The whole log as one batch (every user's events folded at once) ...
+            SessionConnections.inTransaction(connection, () -> {
+                projection.applyBatch(connection, "whole_batch", log);
+                return null;
+            });
+            // ... and as batches that cut through users' streams, the second applied twice (a redelivery).
+            int cut = log.size() / 2 + 1;
+            SessionConnections.inTransaction(connection, () -> {
+                projection.applyBatch(connection, "split_batches", log.subList(0, cut));
+                projection.applyBatch(connection, "split_batches", log.subList(cut, log.size()));
+                projection.applyBatch(connection, "split_batches", log.subList(cut, log.size()));
+                projection.applyBatch(connection, "whole_batch", log);
+                return null;
+            });
+            for (String table : List.of("whole_batch", "split_batches")) {
+                // user_read_model was kept by the runner, batch by batch as the commands committed.
+                try (ResultSet row = sql.executeQuery("SELECT (SELECT count(*) FROM user_read_model),"
+                        + " (SELECT count(*) FROM (SELECT * FROM user_read_model EXCEPT SELECT * FROM " + table + ") d),"
+                        + " (SELECT count(*) FROM (SELECT * FROM " + table + " EXCEPT SELECT * FROM user_read_model) d)")) {
+                    row.next();
+                    assertThat(row.getLong(1)).isEqualTo(5);
+                    assertThat(row.getLong(2)).as(table + " lacks rows of user_read_model").isZero();
+                    assertThat(row.getLong(3)).as(table + " has rows user_read_model lacks").isZero();
+                }
+            }
+        }
+    }
+
+    @Test
     void a_rebuild_while_writers_and_readers_run_ends_equal_to_the_fold_of_every_stream() throws Exception {
         List<UserId> ids = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 300; i++) {
