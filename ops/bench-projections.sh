@@ -16,7 +16,8 @@ if command -v rabbitmqctl >/dev/null; then
   fi
   rabbitmqctl -q set_permissions -p "$VHOST" guest ".*" ".*" ".*"
 fi
-./mvnw -B -ntp -q install -DskipTests
-./mvnw -B -ntp -q -pl bootstrap test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
+# One reactor build (-am): the class path points at this worktree's modules' target/classes, not at
+# snapshot jars in ~/.m2 that another checkout may have installed meanwhile.
+./mvnw -B -ntp -q -pl bootstrap -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
 exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS -cp "bootstrap/target/test-classes:bootstrap/target/classes:$(cat bootstrap/target/bench.classpath)" \
   io.userstream.bootstrap.bench.ProjectionsBenchmark "$@"

@@ -199,8 +199,16 @@ public final class ProjectionsBenchmark {
             if (poll != null) {
                 poll.close();
             }
-            sql(null, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
-            sql(null, "DROP SCHEMA IF EXISTS " + statsSchema + " CASCADE");
+            deleteBrokerObjects();
+            if (statsDatabase != null) {
+                statsDatabase.close();
+            }
+            if (System.getenv("USERSTREAM_BENCH_KEEP") == null) {
+                sql(null, "DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+                sql(null, "DROP SCHEMA IF EXISTS " + statsSchema + " CASCADE");
+            } else {
+                System.out.println("kept schemas " + schema + " and " + statsSchema);
+            }
         }
         System.out.printf("%n== summary (N=%d users, %d generated events; ratios are to the baseline of the same run)%n",
                 users, 2L * users);
@@ -352,6 +360,7 @@ public final class ProjectionsBenchmark {
     private void rebuild(PostgresProjections projections) throws Exception {
         long events = count("SELECT count(*) FROM events");
         long start = System.nanoTime();
+        rebuildDoneSeen = 0;
         projections.requestRebuild(READ_MODEL);
         boolean done = await(deadline(events), this::rebuildEnded);
         double seconds = seconds(start);
@@ -364,8 +373,9 @@ public final class ProjectionsBenchmark {
         }
         double rate = events / seconds;
         boolean atEnd = lastEvent().equals(status.checkpoint());
-        System.out.printf("rebuild (request to swap): %d events in %.2f s = %.0f events/s; status %s %s%s%n", events,
-                seconds, rate, status.state(), status.checkpoint(), atEnd ? " (at the end)" : " (NOT at the end)");
+        System.out.printf("rebuild (request to swap): %d events in %.2f s = %.0f events/s; status %s %s%s;"
+                        + " progress seen up to %d events%n", events, seconds, rate, status.state(), status.checkpoint(),
+                atEnd ? " (at the end)" : " (NOT at the end)", rebuildDoneSeen);
         summary.add(String.format("%-34s %10.0f events/s  ratio %.3f of set-based", "rebuild (engine)", rate,
                 rate / setBasedRate));
     }
@@ -412,6 +422,7 @@ public final class ProjectionsBenchmark {
         long eventsAtRequest = count("SELECT count(*) FROM events");
         long writtenAtRequest = written.get();
         long start = System.nanoTime();
+        rebuildDoneSeen = 0;
         projections.requestRebuild(READ_MODEL);
         Duration limit = Duration.ofMinutes(5).plus(deadline(eventsAtRequest));
         boolean done = await(limit, this::rebuildEnded);
@@ -429,9 +440,10 @@ public final class ProjectionsBenchmark {
         ProjectionVerification verification = projections.verify(READ_MODEL, 5).orElseThrow();
         double writeRate = writtenDuring / seconds;
         System.out.printf("rebuild while %d writer(s) append: %s in %.2f s; writers %d users (%.0f/s), %d errors;"
-                        + " caught up %s; verify: %d checked, %d differing, %d skipped %s%n", WRITERS,
+                        + " rebuild progress seen up to %d of ~%d events; caught up %s; verify: %d checked, %d differing,"
+                        + " %d skipped %s%n", WRITERS,
                 done && error == null ? "swapped in" : "NOT swapped in (" + error + ")", seconds, writtenDuring,
-                writeRate, writeErrors.get(), caughtUp, verification.usersChecked(), verification.usersDiffering(),
+                writeRate, writeErrors.get(), rebuildDoneSeen, eventsAtSwap, caughtUp, verification.usersChecked(), verification.usersDiffering(),
                 verification.usersSkipped(), verification.differences());
         if (!done || error != null) {
             fail("rebuild while writing", "did not finish: " + error + "; status " + status);
@@ -443,13 +455,21 @@ public final class ProjectionsBenchmark {
                 WRITERS, writeRate, verification.usersDiffering(), caughtUp ? "" : " (live NOT caught up)"));
     }
 
+    /** Most events the running rebuild was seen to have applied (its progress is cleared when it ends). */
+    private long rebuildDoneSeen;
+
     private boolean rebuildEnded() {
         try (PreparedStatement select = pollConnection().prepareStatement("""
-                     SELECT rebuild_requested_at IS NULL AND rebuild_started_at IS NULL FROM subscriptions WHERE name = ?
+                     SELECT rebuild_requested_at IS NULL AND rebuild_started_at IS NULL, coalesce(rebuild_done, 0)
+                     FROM subscriptions WHERE name = ?
                      """)) {
             select.setString(1, READ_MODEL);
             try (ResultSet row = select.executeQuery()) {
-                return row.next() && row.getBoolean(1);
+                if (!row.next()) {
+                    return false;
+                }
+                rebuildDoneSeen = Math.max(rebuildDoneSeen, row.getLong(2));
+                return row.getBoolean(1);
             }
         } catch (SQLException e) {
             throw new IllegalStateException(e);
@@ -516,9 +536,13 @@ public final class ProjectionsBenchmark {
             String end = lastEvent();
             double relaySeconds;
             boolean done;
-            try (RabbitIntegrationEventPublisher publisher = new RabbitIntegrationEventPublisher(RABBIT);
+            Set<UUID> handed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            try (RabbitIntegrationEventPublisher rabbit = new RabbitIntegrationEventPublisher(RABBIT);
                  PostgresProjections projections = PostgresProjections.forUserService(database, settings,
-                         ProjectionObserver.NONE, publisher)) {
+                         ProjectionObserver.NONE, events -> {
+                             rabbit.publish(events);
+                             events.forEach(event -> handed.add(event.eventId()));
+                         })) {
                 start = System.nanoTime();
                 projections.start();
                 done = await(deadline(messages), () -> end.equals(checkpoint(RELAY)));
@@ -528,8 +552,17 @@ public final class ProjectionsBenchmark {
                         + " status %s %s%s%n", batch, messages, relaySeconds, messages / relaySeconds, status.state(),
                         status.checkpoint(), status.lastError().map(e -> " last error " + e).orElse(""));
             }
+            // A quorum queue's message count trails a little: wait until it stops changing.
             long queued = setup.messageCount(STATS_QUEUE);
-            System.out.printf("  %s holds %d messages (expected %d)%n", STATS_QUEUE, queued, messages);
+            for (int i = 0; i < 50 && queued < messages; i++) {
+                Thread.sleep(100);
+                queued = setup.messageCount(STATS_QUEUE);
+            }
+            System.out.printf("  the relay handed %d distinct events to the publisher, %s holds %d messages"
+                    + " (expected %d)%n", handed.size(), STATS_QUEUE, queued, messages);
+            if (handed.size() != messages) {
+                fail("relay", "published " + handed.size() + " of the " + messages + " events in the log");
+            }
             summary.add(String.format("%-34s %10.0f messages/s = 1 (baseline of the relay ratio)", "bare publisher",
                     bareRate));
             if (!done) {
@@ -544,14 +577,31 @@ public final class ProjectionsBenchmark {
         }
     }
 
+    /** Whatever this run left on its virtual host (all of it, if the stats part did not run or failed). */
+    private void deleteBrokerObjects() {
+        if (bareQueue == null) {
+            return;
+        }
+        try (com.rabbitmq.client.Connection connection = rabbitFactory().newConnection("projections benchmark cleanup")) {
+            for (String queue : List.of(bareQueue, STATS_QUEUE, STATS_DLQ)) {
+                Channel channel = connection.createChannel();
+                channel.queueDelete(queue);
+                channel.exchangeDelete(bareQueue);
+                channel.close();
+            }
+        } catch (Exception e) {
+            System.out.println("cannot clean up vhost " + VHOST + ": " + e);
+        }
+    }
+
     /** The bare queue the stats baseline consumes (filled by the bare publisher), and how many the relay sent. */
     private String bareQueue;
     private long relayedMessages;
 
     private void declareStatsQueueThroughTheConsumer() throws InterruptedException {
-        RabbitUserActivityConsumer declaring = new RabbitUserActivityConsumer(RABBIT, activity -> {
-            throw new IllegalStateException("the declaring consumer consumes nothing");
-        }, StatsObserver.NONE, 3);
+        // The real use case, over the stats schema: the queue is empty, so it consumes nothing.
+        RabbitUserActivityConsumer declaring = new RabbitUserActivityConsumer(RABBIT, statsService(),
+                StatsObserver.NONE, 3);
         try {
             declaring.start();
             if (!await(Duration.ofSeconds(30), declaring::isConsuming)) {
@@ -619,11 +669,8 @@ public final class ProjectionsBenchmark {
 
             Channel check = connection.createChannel();
             long queued = check.messageCount(STATS_QUEUE);
-            try (PostgresDatabase stats = PostgresDatabase.open(
-                    new PostgresSettings(URL, USER, "", statsSchema, 8, Duration.ofSeconds(30)),
-                    "classpath:db/migration/stats", "userstream-bench-stats")) {
-                UserStatsService service = new UserStatsService(new PostgresUserStatsStore(stats.dbClient()),
-                        new NoDirectory(), () -> Instant.now().truncatedTo(ChronoUnit.MICROS), StatsObserver.NONE);
+            {
+                UserStatsService service = statsService();
                 RabbitUserActivityConsumer consumer = new RabbitUserActivityConsumer(RABBIT, service,
                         StatsObserver.NONE, 3);
                 start = System.nanoTime();
@@ -653,6 +700,19 @@ public final class ProjectionsBenchmark {
             check.queueDelete(STATS_QUEUE);
             check.queueDelete(STATS_DLQ);
         }
+    }
+
+    private PostgresDatabase statsDatabase;
+
+    /** user-stats' use case over the real store in the throw-away stats schema (opened once). */
+    private UserStatsService statsService() {
+        if (statsDatabase == null) {
+            statsDatabase = PostgresDatabase.open(
+                    new PostgresSettings(URL, USER, "", statsSchema, 8, Duration.ofSeconds(30)),
+                    "classpath:db/migration/stats", "userstream-bench-stats");
+        }
+        return new UserStatsService(new PostgresUserStatsStore(statsDatabase.dbClient()), new NoDirectory(),
+                () -> Instant.now().truncatedTo(ChronoUnit.MICROS), StatsObserver.NONE);
     }
 
     /** The benchmark's events arrive in order, so no resync should ever ask user-service. */
