@@ -27,12 +27,18 @@ final class EventLog {
      * 10 for ever. Instead read in (transaction_id, position) order and only events of transactions
      * older than the oldest one still running (the snapshot's xmin): no transaction below that horizon
      * can still commit, so nothing can later appear before the checkpoint.
+     *
+     * The ORDER BY names the table's columns (e.transaction_id), never the bare name: a bare name in ORDER BY
+     * means the OUTPUT column first, and the output column transaction_id is the ::text cast, so the log was
+     * once read in the text order of transaction ids ("100" before "99"). With the LIMIT, a batch could then
+     * end at a newer transaction than events it had not read yet, and the checkpoint passed them for good.
+     * Ordered by the xid8 column, the read also walks the (transaction_id, position) index and stops at LIMIT.
      */
     private static final String AFTER = "SELECT " + COLUMNS + """
-            FROM events
-            WHERE (transaction_id, position) > (?::text::xid8, ?)
-              AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY transaction_id, position
+            FROM events e
+            WHERE (e.transaction_id, e.position) > (?::text::xid8, ?)
+              AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY e.transaction_id, e.position
             LIMIT ?
             """;
 
