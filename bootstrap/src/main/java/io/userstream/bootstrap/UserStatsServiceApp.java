@@ -63,7 +63,7 @@ final class UserStatsServiceApp implements AutoCloseable {
                     new GrpcUserDirectory(userService, settings.directoryDeadline()),
                     () -> Instant.now().truncatedTo(ChronoUnit.MICROS), metrics);
             RabbitUserActivityConsumer consumer = new RabbitUserActivityConsumer(settings.rabbit(), stats, metrics,
-                    settings.maxDeliveries());
+                    settings.maxDeliveries(), settings.batching());
             metrics.watchConsumer(consumer::lastConsumedOccurredAt);
 
             GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),

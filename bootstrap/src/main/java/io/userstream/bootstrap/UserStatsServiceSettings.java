@@ -3,6 +3,7 @@ package io.userstream.bootstrap;
 import io.helidon.config.Config;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
+import io.userstream.adapters.rabbitmq.RabbitUserActivityConsumer.Batching;
 
 import java.time.Duration;
 
@@ -19,10 +20,19 @@ import java.time.Duration;
  * @param userServiceTarget user-service's gRPC address, {@code host:port}
  * @param directoryDeadline deadline of each call to user-service
  * @param reconcileInterval time between reconciliation sweeps; zero turns them off
+ * @param batching          how the consumer groups deliveries into batches (one transaction and one ack each)
  */
 record UserStatsServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres, RabbitSettings rabbit,
                                 int maxDeliveries, String userServiceTarget, Duration directoryDeadline,
-                                Duration reconcileInterval) {
+                                Duration reconcileInterval, Batching batching) {
+
+    /** With the consumer's default batching. */
+    UserStatsServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres, RabbitSettings rabbit,
+                             int maxDeliveries, String userServiceTarget, Duration directoryDeadline,
+                             Duration reconcileInterval) {
+        this(host, grpcPort, httpPort, postgres, rabbit, maxDeliveries, userServiceTarget, directoryDeadline,
+                reconcileInterval, Batching.DEFAULT);
+    }
 
     static UserStatsServiceSettings from(Config config) {
         Config root = config.get("userstats");
@@ -35,6 +45,14 @@ record UserStatsServiceSettings(String host, int grpcPort, int httpPort, Postgre
                 root.get("consumer.deliveries").asInt().orElse(5),
                 root.get("userservice.target").asString().orElse("127.0.0.1:9090"),
                 Duration.ofMillis(root.get("userservice.deadline").asLong().orElse(2000L)),
-                Duration.ofMillis(root.get("reconcile.interval").asLong().orElse(0L)));
+                Duration.ofMillis(root.get("reconcile.interval").asLong().orElse(0L)),
+                batching(root.get("consumer")));
+    }
+
+    /** {@code consumer.batch}, {@code consumer.prefetch} (default: twice the batch) and {@code consumer.linger} (ms). */
+    private static Batching batching(Config consumer) {
+        int batch = consumer.get("batch").asInt().orElse(Batching.DEFAULT.maxBatch());
+        return new Batching(batch, consumer.get("prefetch").asInt().orElse(Math.min(65_535, 2 * batch)),
+                Duration.ofMillis(consumer.get("linger").asLong().orElse(Batching.DEFAULT.linger().toMillis())));
     }
 }

@@ -20,9 +20,16 @@ import io.userstream.domain.user.FieldViolations;
 import io.userstream.domain.user.UserId;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Logger;
 
@@ -150,17 +157,9 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
      */
     private ConsumeResult resync(UserActivity activity) {
         UUID userId = activity.userId();
-        List<UserActivity> history = directory.history(userId).filter(events -> !events.isEmpty())
-                .orElseThrow(() -> new IllegalStateException("user-service does not know user " + userId
-                        + ", yet event " + activity.eventId() + " (version " + activity.version()
-                        + ") is about it; cannot resync its stats"));
+        List<UserActivity> history = historyForResync(activity);
+        requireHistoryReaches(history, activity);
         long latest = history.getLast().version();
-        if (latest < activity.version()) {
-            // Recording the event as processed now would lose it for good.
-            throw new IllegalStateException("user-service's history of user " + userId + " ends at version "
-                    + latest + ", before event " + activity.eventId() + " (version " + activity.version()
-                    + "); cannot resync its stats");
-        }
         Instant now = clock.now();
         return store.inTransaction(tx -> {
             if (!tx.markProcessed(activity.eventId())) {
@@ -174,6 +173,138 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
             tx.save(locked.map(existing -> keepCreatedAt(rebuilt, existing.createdAt())).orElse(rebuilt));
             return ConsumeResult.RESYNCED;
         });
+    }
+
+    // ---- consuming a batch of events ----
+
+    /**
+     * The batch in ONE store transaction: the inbox entries of all its events in one go, the stats of all
+     * its users locked in one go, each user's events folded in memory in batch order, and every changed row
+     * saved in one go. Each event gets the outcome {@link #consume} would give it.
+     *
+     * <p>A user whose events do not follow its stats needs its history from user-service, which is never
+     * asked inside a transaction: such a transaction is rolled back ({@link GapsFound}), the histories are
+     * fetched, and the batch is run again with them; its events of those users then resync as in
+     * {@link #resync}. Only the final run commits, so the batch is all or nothing.
+     */
+    @Override
+    public List<ConsumeResult> consumeAll(List<UserActivity> activities) {
+        Objects.requireNonNull(activities, "activities");
+        if (activities.isEmpty()) {
+            return List.of();
+        }
+        Map<UUID, List<UserActivity>> histories = new HashMap<>();
+        List<ConsumeResult> results;
+        while (true) {
+            Instant now = clock.now();
+            try {
+                results = store.inTransaction(tx -> applyBatch(tx, activities, histories, now));
+                break;
+            } catch (GapsFound gaps) {
+                // Rolled back, inbox entries included. Every round adds at least one user, so this ends.
+                for (Map.Entry<UUID, UserActivity> gap : gaps.firstEventOfUser.entrySet()) {
+                    histories.put(gap.getKey(), historyForResync(gap.getValue()));
+                }
+            }
+        }
+        results.forEach(observer::consumed);
+        return results;
+    }
+
+    private static List<ConsumeResult> applyBatch(StatsTransaction tx, List<UserActivity> activities,
+                                                  Map<UUID, List<UserActivity>> histories, Instant now) {
+        Set<UUID> eventIds = new LinkedHashSet<>();
+        Set<UUID> userIds = new LinkedHashSet<>();
+        for (UserActivity activity : activities) {
+            eventIds.add(activity.eventId());
+            userIds.add(activity.userId());
+        }
+        Set<UUID> fresh = new HashSet<>(tx.markAllProcessed(eventIds));
+        Map<UUID, UserStats> current = new HashMap<>(tx.lockAllStats(userIds));
+        Map<UUID, UserStats> changed = new LinkedHashMap<>();
+        Map<UUID, UserActivity> gaps = new LinkedHashMap<>();
+        List<ConsumeResult> results = new ArrayList<>(activities.size());
+        for (UserActivity activity : activities) {
+            UUID userId = activity.userId();
+            // remove: a second copy of the event in this batch is a duplicate of the first.
+            if (!fresh.remove(activity.eventId())) {
+                results.add(ConsumeResult.DUPLICATE);
+                continue;
+            }
+            if (gaps.containsKey(userId)) {
+                results.add(null); // the batch runs again with this user's history
+                continue;
+            }
+            UserStats stats = current.get(userId);
+            ConsumeResult result;
+            UserStats next = null;
+            if (stats == null && activity.type() == ActivityType.CREATED && activity.version() == 1) {
+                next = UserStats.start(activity, now);
+                result = ConsumeResult.APPLIED;
+            } else if (stats != null && activity.version() <= stats.lastEventVersion()) {
+                // Another delivery of this event (under another id), or a resync that already covered it.
+                result = ConsumeResult.DUPLICATE;
+            } else if (stats != null && activity.version() == stats.lastEventVersion() + 1) {
+                next = stats.apply(activity, now);
+                result = ConsumeResult.APPLIED;
+            } else {
+                List<UserActivity> history = histories.get(userId);
+                if (history == null) {
+                    gaps.put(userId, activity);
+                    results.add(null);
+                    continue;
+                }
+                requireHistoryReaches(history, activity);
+                long latest = history.getLast().version();
+                if (stats == null || stats.lastEventVersion() < latest) {
+                    UserStats rebuilt = fold(userId, history, now, stats == null ? null : stats.repairedAt());
+                    next = stats == null ? rebuilt : keepCreatedAt(rebuilt, stats.createdAt());
+                }
+                result = ConsumeResult.RESYNCED;
+            }
+            if (next != null) {
+                current.put(userId, next);
+                changed.put(userId, next);
+            }
+            results.add(result);
+        }
+        if (!gaps.isEmpty()) {
+            throw new GapsFound(gaps);
+        }
+        tx.saveAll(changed.values());
+        return results;
+    }
+
+    /**
+     * Thrown inside a batch's transaction to roll it back when events of some users do not follow their
+     * stats and the users' histories have not been fetched yet; caught by {@link #consumeAll}.
+     */
+    private static final class GapsFound extends RuntimeException {
+        final Map<UUID, UserActivity> firstEventOfUser;
+
+        GapsFound(Map<UUID, UserActivity> firstEventOfUser) {
+            super("events do not follow the stored stats of " + firstEventOfUser.size() + " users", null, false, false);
+            this.firstEventOfUser = firstEventOfUser;
+        }
+    }
+
+    /** The history of the user of {@code activity}, asked of user-service outside any transaction. */
+    private List<UserActivity> historyForResync(UserActivity activity) {
+        UUID userId = activity.userId();
+        return directory.history(userId).filter(events -> !events.isEmpty())
+                .orElseThrow(() -> new IllegalStateException("user-service does not know user " + userId
+                        + ", yet event " + activity.eventId() + " (version " + activity.version()
+                        + ") is about it; cannot resync its stats"));
+    }
+
+    /** Recording the event as processed with a history that lacks it would lose it for good. */
+    private static void requireHistoryReaches(List<UserActivity> history, UserActivity activity) {
+        long latest = history.getLast().version();
+        if (latest < activity.version()) {
+            throw new IllegalStateException("user-service's history of user " + activity.userId()
+                    + " ends at version " + latest + ", before event " + activity.eventId() + " (version "
+                    + activity.version() + "); cannot resync its stats");
+        }
     }
 
     /** The row keeps saying when it was first written, however often it is rebuilt. */

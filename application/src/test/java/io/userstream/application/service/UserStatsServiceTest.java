@@ -315,6 +315,207 @@ class UserStatsServiceTest {
     }
 
     @Nested
+    class ConsumeAll {
+
+        @Test
+        void a_batch_is_one_transaction_and_each_users_events_apply_in_order() {
+            List<UserActivity> alice = knownUser(ActivityType.PROFILE_UPDATED, ActivityType.DEACTIVATED,
+                    ActivityType.ACTIVATED, ActivityType.EMAIL_CHANGED);
+            List<UserActivity> bob = knownUser(ActivityType.PASSWORD_CHANGED, ActivityType.DELETED);
+            // Interleaved as the queue would deliver them; each user's events keep their order.
+            List<UserActivity> batch = List.of(alice.get(0), bob.get(0), alice.get(1), alice.get(2), bob.get(1),
+                    alice.get(3), bob.get(2), alice.get(4));
+
+            List<ConsumeResult> results = service.consumeAll(batch);
+
+            assertThat(results).hasSize(8).containsOnly(ConsumeResult.APPLIED);
+            assertThat(store.commits()).isEqualTo(1);
+            assertThat(store.find(alice.getFirst().userId())).contains(new UserStats(alice.getFirst().userId(),
+                    StatsStatus.ACTIVE, T0, 1, 1, 0, alice.getLast().occurredAt(), 5, null, NOW, NOW));
+            assertThat(store.find(bob.getFirst().userId())).contains(new UserStats(bob.getFirst().userId(),
+                    StatsStatus.DELETED, T0, 0, 0, 1, bob.getLast().occurredAt(), 3, null, NOW, NOW));
+            assertThat(batch).allMatch(event -> store.isProcessed(event.eventId()));
+            assertThat(observer.consumed()).as("counted per event").isEqualTo(results);
+            assertThat(directory.historyCalls()).isZero();
+        }
+
+        @Test
+        void an_event_twice_in_one_batch_counts_once() {
+            List<UserActivity> history = knownUser(ActivityType.PROFILE_UPDATED, ActivityType.PROFILE_UPDATED);
+            List<UserActivity> batch = List.of(history.get(0), history.get(1), redelivery(history.get(1)),
+                    redelivery(history.get(0)), history.get(2), redelivery(history.get(2)));
+
+            List<ConsumeResult> results = service.consumeAll(batch);
+
+            assertThat(results).containsExactly(ConsumeResult.APPLIED, ConsumeResult.APPLIED, ConsumeResult.DUPLICATE,
+                    ConsumeResult.DUPLICATE, ConsumeResult.APPLIED, ConsumeResult.DUPLICATE);
+            UserStats stats = store.find(history.getFirst().userId()).orElseThrow();
+            assertThat(stats.profileUpdates()).isEqualTo(2);
+            assertThat(stats.lastEventVersion()).isEqualTo(3);
+        }
+
+        @Test
+        void events_already_in_the_inbox_are_duplicates_and_change_nothing() {
+            List<UserActivity> history = knownUser(ActivityType.EMAIL_CHANGED, ActivityType.PASSWORD_CHANGED);
+            service.consumeAll(history.subList(0, 2));
+            UserStats before = store.find(history.getFirst().userId()).orElseThrow();
+            clock.advance(Duration.ofMinutes(1));
+
+            List<ConsumeResult> again = service.consumeAll(List.of(redelivery(history.get(0)), redelivery(history.get(1))));
+
+            assertThat(again).containsExactly(ConsumeResult.DUPLICATE, ConsumeResult.DUPLICATE);
+            assertThat(store.find(before.userId())).contains(before);
+
+            List<ConsumeResult> next = service.consumeAll(List.of(redelivery(history.get(1)), history.get(2)));
+            assertThat(next).containsExactly(ConsumeResult.DUPLICATE, ConsumeResult.APPLIED);
+            assertThat(store.find(before.userId()).orElseThrow().passwordChanges()).isEqualTo(1);
+        }
+
+        @Test
+        void a_version_already_reflected_under_a_new_id_is_a_duplicate_and_recorded() {
+            List<UserActivity> history = knownUser(ActivityType.EMAIL_CHANGED);
+            UserActivity sameVersion = new UserActivity(UUID.randomUUID(), history.getFirst().userId(), 2, T0,
+                    ActivityType.EMAIL_CHANGED);
+
+            List<ConsumeResult> results = service.consumeAll(List.of(history.get(0), history.get(1), sameVersion));
+
+            assertThat(results).containsExactly(ConsumeResult.APPLIED, ConsumeResult.APPLIED, ConsumeResult.DUPLICATE);
+            assertThat(store.find(history.getFirst().userId()).orElseThrow().emailChanges()).isEqualTo(1);
+            assertThat(store.isProcessed(sameVersion.eventId())).isTrue();
+        }
+
+        @Test
+        void a_skipped_version_resyncs_that_user_and_the_rest_of_the_batch_still_applies() {
+            List<UserActivity> gapped = knownUser(ActivityType.PROFILE_UPDATED, ActivityType.EMAIL_CHANGED,
+                    ActivityType.DEACTIVATED, ActivityType.PROFILE_UPDATED);
+            List<UserActivity> other = knownUser(ActivityType.PASSWORD_CHANGED);
+            service.consume(gapped.get(0));
+            Instant later = clock.advance(Duration.ofMinutes(10));
+            // Versions 2 and 3 of the first user were lost; 4 and 5 arrive, the lost 3 after them.
+            List<UserActivity> batch = List.of(other.get(0), gapped.get(3), other.get(1), gapped.get(4), gapped.get(2));
+
+            List<ConsumeResult> results = service.consumeAll(batch);
+
+            assertThat(results).containsExactly(ConsumeResult.APPLIED, ConsumeResult.RESYNCED, ConsumeResult.APPLIED,
+                    ConsumeResult.DUPLICATE, ConsumeResult.DUPLICATE);
+            UUID user = gapped.getFirst().userId();
+            assertThat(store.find(user)).contains(new UserStats(user, StatsStatus.INACTIVE, T0, 2, 1, 0,
+                    gapped.get(4).occurredAt(), 5, null, NOW, later));
+            assertThat(store.find(other.getFirst().userId()).orElseThrow().passwordChanges()).isEqualTo(1);
+            assertThat(batch).allMatch(event -> store.isProcessed(event.eventId()));
+            assertThat(directory.historyCalls()).as("one history, asked outside the transaction").isEqualTo(1);
+            assertThat(store.commits()).as("the consume before, and the batch's one commit").isEqualTo(2);
+            assertThat(observer.consumed()).containsExactly(ConsumeResult.APPLIED, ConsumeResult.APPLIED,
+                    ConsumeResult.RESYNCED, ConsumeResult.APPLIED, ConsumeResult.DUPLICATE, ConsumeResult.DUPLICATE);
+        }
+
+        @Test
+        void a_lost_creation_resyncs_and_keeps_when_stats_were_repaired() {
+            List<UserActivity> lost = knownUser(ActivityType.PROFILE_UPDATED);
+            List<UserActivity> repaired = knownUser(ActivityType.PROFILE_UPDATED, ActivityType.PROFILE_UPDATED);
+            Instant repairedAt = NOW.minus(Duration.ofDays(1));
+            store.put(UserStats.fromHistory(repaired.subList(0, 1), repairedAt, repairedAt));
+
+            List<ConsumeResult> results = service.consumeAll(List.of(lost.get(1), repaired.get(2)));
+
+            assertThat(results).containsExactly(ConsumeResult.RESYNCED, ConsumeResult.RESYNCED);
+            assertThat(store.find(lost.getFirst().userId()).orElseThrow().lastEventVersion()).isEqualTo(2);
+            UserStats stats = store.find(repaired.getFirst().userId()).orElseThrow();
+            assertThat(stats.profileUpdates()).isEqualTo(2);
+            assertThat(stats.repairedAt()).isEqualTo(repairedAt);
+            assertThat(stats.createdAt()).isEqualTo(repairedAt);
+        }
+
+        @Test
+        void a_user_unknown_to_user_service_fails_the_whole_batch_and_records_nothing() {
+            List<UserActivity> fine = knownUser(ActivityType.PROFILE_UPDATED);
+            UUID stranger = UUID.randomUUID();
+            UserActivity orphan = new UserActivity(UUID.randomUUID(), stranger, 3, T0, ActivityType.PROFILE_UPDATED);
+
+            assertThatThrownBy(() -> service.consumeAll(List.of(fine.get(0), orphan, fine.get(1))))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("user-service does not know user " + stranger);
+            assertThat(store.find(fine.getFirst().userId())).isEmpty();
+            assertThat(store.isProcessed(fine.get(0).eventId())).isFalse();
+            assertThat(store.isProcessed(orphan.eventId())).isFalse();
+            assertThat(observer.consumed()).isEmpty();
+        }
+
+        @Test
+        void a_history_that_lacks_the_event_fails_the_whole_batch() {
+            List<UserActivity> history = knownUser(ActivityType.PROFILE_UPDATED);
+            service.consume(history.get(0));
+            UserActivity ahead = new UserActivity(UUID.randomUUID(), history.getFirst().userId(), 3, T0,
+                    ActivityType.EMAIL_CHANGED);
+
+            assertThatThrownBy(() -> service.consumeAll(List.of(ahead)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("ends at version 2, before event " + ahead.eventId() + " (version 3)");
+            assertThat(store.isProcessed(ahead.eventId())).isFalse();
+        }
+
+        @Test
+        void a_gap_while_user_service_is_down_records_nothing_of_the_batch() {
+            List<UserActivity> gapped = knownUser(ActivityType.PROFILE_UPDATED, ActivityType.PROFILE_UPDATED);
+            List<UserActivity> other = knownUser();
+            service.consume(gapped.get(0));
+            directory.setUnavailable(true);
+
+            assertThatThrownBy(() -> service.consumeAll(List.of(other.get(0), gapped.get(2))))
+                    .isInstanceOf(UserDirectoryUnavailableException.class);
+            assertThat(store.isProcessed(other.get(0).eventId())).isFalse();
+            assertThat(store.find(other.getFirst().userId())).isEmpty();
+
+            directory.setUnavailable(false);
+            assertThat(service.consumeAll(List.of(other.get(0), gapped.get(2))))
+                    .containsExactly(ConsumeResult.APPLIED, ConsumeResult.RESYNCED);
+            assertThat(store.find(gapped.getFirst().userId()).orElseThrow().profileUpdates()).isEqualTo(2);
+        }
+
+        @Test
+        void a_batch_gives_every_user_the_stats_consuming_one_by_one_gives() {
+            java.util.Random random = new java.util.Random(42);
+            List<List<UserActivity>> users = new ArrayList<>();
+            ActivityType[] changes = {ActivityType.PROFILE_UPDATED, ActivityType.EMAIL_CHANGED,
+                    ActivityType.PASSWORD_CHANGED, ActivityType.DEACTIVATED, ActivityType.ACTIVATED};
+            for (int u = 0; u < 20; u++) {
+                ActivityType[] types = new ActivityType[random.nextInt(8)];
+                for (int i = 0; i < types.length; i++) {
+                    types[i] = changes[random.nextInt(changes.length)];
+                }
+                users.add(knownUser(types));
+            }
+            // Interleave users at random, keeping each user's order, with some events delivered twice.
+            List<UserActivity> stream = new ArrayList<>();
+            int[] next = new int[users.size()];
+            int left = users.stream().mapToInt(List::size).sum();
+            while (left > 0) {
+                int u = random.nextInt(users.size());
+                if (next[u] < users.get(u).size()) {
+                    UserActivity event = users.get(u).get(next[u]++);
+                    stream.add(event);
+                    if (random.nextInt(5) == 0) {
+                        stream.add(redelivery(event));
+                    }
+                    left--;
+                }
+            }
+
+            for (int from = 0; from < stream.size(); from += 7) {
+                service.consumeAll(stream.subList(from, Math.min(stream.size(), from + 7)));
+            }
+
+            for (List<UserActivity> history : users) {
+                UUID user = history.getFirst().userId();
+                assertThat(store.find(user)).contains(UserStats.fromHistory(history, NOW, null));
+            }
+            assertThat(observer.consumed().stream().filter(result -> result == ConsumeResult.APPLIED).count())
+                    .isEqualTo(users.stream().mapToInt(List::size).sum());
+            assertThat(observer.consumed()).hasSize(stream.size());
+        }
+    }
+
+    @Nested
     class GetUserStats {
 
         @Test

@@ -8,14 +8,23 @@ import io.userstream.application.port.out.UserStatsStore;
 import io.userstream.domain.stats.StatsStatus;
 import io.userstream.domain.stats.UserStats;
 
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * {@link UserStatsStore} on user-stats-service's tables {@code user_stats} and {@code processed_events}
  * (the inbox), in the same database so that an event's inbox entry and its effect commit together.
- * Each method is one statement on a primary key, run through the Helidon {@link DbClient}.
+ * Each method is one statement, run through the Helidon {@link DbClient}: on one primary key, or for a
+ * batch ({@code markAllProcessed}, {@code lockAllStats}, {@code saveAll}) on arrays of them, so that a
+ * batch of events costs a fixed number of round trips whatever its size.
  *
  * <p>A transaction the database aborts (SQLSTATE class 40: a deadlock between two consumers, a
  * serialization failure) is rolled back and its work run again, up to {@link Db#MAX_ATTEMPTS} times; after
@@ -54,6 +63,21 @@ public final class PostgresUserStatsStore implements UserStatsStore {
     // this inserts nothing (false), after its rollback this inserts (true).
     private static final String MARK_PROCESSED = "INSERT INTO processed_events (event_id) VALUES (?::uuid) "
             + "ON CONFLICT (event_id) DO NOTHING";
+
+    // The batch forms of the statements above: arrays bound as one parameter each and unnested.
+    // Ids are inserted in sorted order, so that two transactions with overlapping ids wait for each
+    // other rather than deadlock.
+    private static final String MARK_ALL_PROCESSED = "INSERT INTO processed_events (event_id) "
+            + "SELECT id FROM unnest(?::uuid[]) AS ids(id) ORDER BY id ON CONFLICT (event_id) DO NOTHING RETURNING event_id";
+
+    // ORDER BY under FOR UPDATE: rows are locked in user_id order, the same in every transaction.
+    private static final String LOCK_ALL = "SELECT " + COLUMNS + " FROM user_stats WHERE user_id = ANY (?::uuid[]) "
+            + "ORDER BY user_id FOR UPDATE";
+
+    private static final String UPSERT_ALL = "INSERT INTO user_stats (" + COLUMNS + ") SELECT * FROM unnest("
+            + "?::uuid[], ?::text[], ?::timestamptz[], ?::bigint[], ?::bigint[], ?::bigint[], ?::timestamptz[], "
+            + "?::bigint[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[]) ORDER BY 1"
+            + " " + UPSERT.substring(UPSERT.indexOf("ON CONFLICT"));
 
     private final Db db;
 
@@ -113,6 +137,41 @@ public final class PostgresUserStatsStore implements UserStatsStore {
             transaction.insert(UPSERT, params(stats));
         }
 
+        @Override
+        public Set<UUID> markAllProcessed(Collection<UUID> eventIds) {
+            requireOpen();
+            if (eventIds.isEmpty()) {
+                return Set.of();
+            }
+            Set<UUID> fresh = new LinkedHashSet<>();
+            try (Stream<DbRow> rows = transaction.query(MARK_ALL_PROCESSED, (Object) uuids(eventIds))) {
+                rows.forEach(row -> fresh.add(Db.uuid(row, "event_id")));
+            }
+            return fresh;
+        }
+
+        @Override
+        public Map<UUID, UserStats> lockAllStats(Collection<UUID> userIds) {
+            requireOpen();
+            Map<UUID, UserStats> found = new HashMap<>();
+            if (userIds.isEmpty()) {
+                return found;
+            }
+            try (Stream<DbRow> rows = transaction.query(LOCK_ALL, (Object) uuids(userIds))) {
+                rows.map(PostgresUserStatsStore::stats).forEach(stats -> found.put(stats.userId(), stats));
+            }
+            return found;
+        }
+
+        @Override
+        public void saveAll(Collection<UserStats> stats) {
+            requireOpen();
+            if (stats.isEmpty()) {
+                return;
+            }
+            transaction.insert(UPSERT_ALL, arrays(stats));
+        }
+
         private void requireOpen() {
             if (!open) {
                 throw new IllegalStateException("the transaction has ended; use the stats transaction only inside its work");
@@ -138,6 +197,50 @@ public final class PostgresUserStatsStore implements UserStatsStore {
             Db.timestamptz(stats.createdAt()),
             Db.timestamptz(stats.updatedAt()),
         };
+    }
+
+    /** Ids as an array parameter for {@code ?::uuid[]} (as text, like single ids). */
+    private static String[] uuids(Collection<UUID> ids) {
+        return ids.stream().map(UUID::toString).toArray(String[]::new);
+    }
+
+    /** The parameters of {@link #UPSERT_ALL}: one array per column, the i-th entries making the i-th row. */
+    private static Object[] arrays(Collection<UserStats> rows) {
+        int n = rows.size();
+        String[] userIds = new String[n];
+        String[] statuses = new String[n];
+        String[] memberSince = new String[n];
+        Long[] profileUpdates = new Long[n];
+        Long[] emailChanges = new Long[n];
+        Long[] passwordChanges = new Long[n];
+        String[] lastActivityAt = new String[n];
+        Long[] lastEventVersions = new Long[n];
+        String[] repairedAt = new String[n];
+        String[] createdAt = new String[n];
+        String[] updatedAt = new String[n];
+        Set<UUID> users = new HashSet<>();
+        int i = 0;
+        for (UserStats stats : rows) {
+            // ON CONFLICT DO UPDATE cannot change one row twice in a statement: say which user it was.
+            if (!users.add(stats.userId())) {
+                throw new IllegalArgumentException("saveAll takes one entry per user; user " + stats.userId()
+                        + " comes twice");
+            }
+            userIds[i] = stats.userId().toString();
+            statuses[i] = stats.status().name();
+            memberSince[i] = Db.timestamptz(stats.memberSince());
+            profileUpdates[i] = stats.profileUpdates();
+            emailChanges[i] = stats.emailChanges();
+            passwordChanges[i] = stats.passwordChanges();
+            lastActivityAt[i] = Db.timestamptz(stats.lastActivityAt());
+            lastEventVersions[i] = stats.lastEventVersion();
+            repairedAt[i] = Db.timestamptz(stats.repairedAt());
+            createdAt[i] = Db.timestamptz(stats.createdAt());
+            updatedAt[i] = Db.timestamptz(stats.updatedAt());
+            i++;
+        }
+        return new Object[] {userIds, statuses, memberSince, profileUpdates, emailChanges, passwordChanges,
+                lastActivityAt, lastEventVersions, repairedAt, createdAt, updatedAt};
     }
 
     private static UserStats stats(DbRow row) {

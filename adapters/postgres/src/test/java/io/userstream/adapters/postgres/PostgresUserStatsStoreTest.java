@@ -17,7 +17,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -254,6 +256,137 @@ class PostgresUserStatsStoreTest {
         assertThatThrownBy(() -> leaked.get().markProcessed(UUID.randomUUID()))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("the transaction has ended");
+    }
+
+    // ---- batches: one statement each for the inbox, the locks and the saves ----
+
+    @Test
+    void mark_all_processed_returns_only_the_events_not_recorded_before() {
+        UUID seen = UUID.randomUUID();
+        store.inTransaction(tx -> tx.markProcessed(seen));
+        List<UUID> batch = List.of(UUID.randomUUID(), seen, UUID.randomUUID(), UUID.randomUUID());
+
+        Set<UUID> fresh = store.inTransaction(tx -> tx.markAllProcessed(batch));
+
+        assertThat(fresh).containsExactlyInAnyOrder(batch.get(0), batch.get(2), batch.get(3));
+        assertThat(batch).allMatch(PostgresUserStatsStoreTest::inboxHolds);
+        Set<UUID> again = store.inTransaction(tx -> tx.markAllProcessed(batch));
+        Set<UUID> none = store.inTransaction(tx -> tx.markAllProcessed(List.of()));
+        assertThat(again).as("all recorded now").isEmpty();
+        assertThat(none).isEmpty();
+    }
+
+    @Test
+    void a_batch_whose_work_throws_leaves_no_inbox_entry_and_no_stats() {
+        List<UUID> events = List.of(UUID.randomUUID(), UUID.randomUUID());
+        UUID user = UUID.randomUUID();
+
+        assertThatThrownBy(() -> store.inTransaction(tx -> {
+            tx.markAllProcessed(events);
+            tx.saveAll(List.of(stats(user, 1)));
+            throw new IllegalStateException("the work failed");
+        })).hasMessage("the work failed");
+
+        assertThat(events).noneMatch(PostgresUserStatsStoreTest::inboxHolds);
+        assertThat(store.find(user)).isEmpty();
+    }
+
+    @Test
+    void lock_all_stats_reads_the_rows_that_exist() {
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        UUID missing = UUID.randomUUID();
+        store.insertIfAbsent(stats(first, 1));
+        store.insertIfAbsent(stats(second, 4));
+
+        Map<UUID, UserStats> locked = store.inTransaction(tx -> tx.lockAllStats(List.of(missing, second, first)));
+
+        assertThat(locked).containsOnly(Map.entry(first, stats(first, 1)), Map.entry(second, stats(second, 4)));
+        Map<UUID, UserStats> none = store.inTransaction(tx -> tx.lockAllStats(List.of()));
+        assertThat(none).isEmpty();
+    }
+
+    @Test
+    void lock_all_stats_makes_a_concurrent_locker_of_any_of_the_users_wait() throws Exception {
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        store.insertIfAbsent(stats(first, 1));
+        store.insertIfAbsent(stats(second, 1));
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService threads = Executors.newFixedThreadPool(2);
+        try (Connection other = db.rawConnection()) {
+            int otherPid = backendPid(other);
+            Future<?> holder = threads.submit(() -> store.inTransaction(tx -> {
+                tx.lockAllStats(List.of(first, second));
+                locked.countDown();
+                awaitOrFail(release, "the test to release the locks");
+                tx.saveAll(List.of(stats(second, 2)));
+                return null;
+            }));
+            awaitOrFail(locked, "the store's transaction to lock the rows");
+
+            Future<Long> otherLocker = threads.submit(() -> lockAndReadVersion(other, second));
+            Eventually.await("the other locker waits for the batch's transaction", WAIT, () -> isBlocked(otherPid));
+            assertThat(otherLocker).isNotDone();
+
+            release.countDown();
+            holder.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(otherLocker.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(2);
+        } finally {
+            release.countDown();
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void save_all_inserts_new_rows_moves_older_ones_forward_and_never_back() {
+        UUID fresh = UUID.randomUUID();
+        UUID older = UUID.randomUUID();
+        UUID newer = UUID.randomUUID();
+        store.insertIfAbsent(stats(older, 2));
+        store.insertIfAbsent(stats(newer, 7));
+        UserStats repaired = new UserStats(fresh, StatsStatus.DELETED, MEMBER_SINCE, 3, 2, 1, LAST_ACTIVITY, 9,
+                WRITTEN, WRITTEN, WRITTEN.plusSeconds(9));
+
+        store.inTransaction(tx -> {
+            tx.saveAll(List.of(repaired, stats(older, 5), stats(newer, 6)));
+            return null;
+        });
+
+        assertThat(store.find(fresh)).contains(repaired);
+        assertThat(store.find(older)).contains(stats(older, 5));
+        assertThat(store.find(newer)).as("already further: kept").contains(stats(newer, 7));
+    }
+
+    @Test
+    void save_all_takes_one_entry_per_user() {
+        UUID user = UUID.randomUUID();
+
+        assertThatThrownBy(() -> store.inTransaction(tx -> {
+            tx.saveAll(List.of(stats(user, 1), stats(user, 2)));
+            return null;
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(user.toString());
+        assertThat(store.find(user)).isEmpty();
+    }
+
+    @Test
+    void a_thousand_rows_in_one_batch() {
+        List<UUID> events = new ArrayList<>();
+        List<UserStats> rows = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            events.add(UUID.randomUUID());
+            rows.add(stats(UUID.randomUUID(), 1 + i % 5));
+        }
+
+        int fresh = store.inTransaction(tx -> {
+            int marked = tx.markAllProcessed(events).size();
+            tx.saveAll(rows);
+            return marked;
+        });
+
+        assertThat(fresh).isEqualTo(1_000);
+        assertThat(rows).allMatch(row -> store.find(row.userId()).orElseThrow().equals(row));
     }
 
     // ---- row locks, shown by PostgreSQL's own view of who waits for whom ----

@@ -37,23 +37,33 @@ final class Topology {
      * queues without broker-side dead-lettering or delivery limit, which the log says.
      */
     static void declareStatsQueues(Channel channel, boolean quorum) throws IOException {
-        declareExchange(channel);
-        channel.exchangeDeclare(STATS_DLX, BuiltinExchangeType.FANOUT, true);
+        declareStatsQueues(channel, quorum, StatsNames.DEFAULT);
+    }
+
+    /** Like {@link #declareStatsQueues(Channel, boolean)}, under other names (tests own their queues). */
+    static void declareStatsQueues(Channel channel, boolean quorum, StatsNames names) throws IOException {
+        channel.exchangeDeclare(names.exchange(), BuiltinExchangeType.TOPIC, true);
+        channel.exchangeDeclare(names.dlx(), BuiltinExchangeType.FANOUT, true);
         if (quorum) {
-            channel.queueDeclare(STATS_DLQ, true, false, false, Map.of("x-queue-type", "quorum"));
-            channel.queueDeclare(STATS_QUEUE, true, false, false, Map.of(
+            channel.queueDeclare(names.dlq(), true, false, false, Map.of("x-queue-type", "quorum"));
+            channel.queueDeclare(names.queue(), true, false, false, Map.of(
                     "x-queue-type", "quorum",
-                    "x-dead-letter-exchange", STATS_DLX,
+                    "x-dead-letter-exchange", names.dlx(),
                     "x-delivery-limit", BROKER_DELIVERY_LIMIT));
         } else {
             LOG.warning(() -> "quorum queues are off (an AMQP broker without them): " + STATS_QUEUE + " and "
                     + STATS_DLQ + " are classic queues, and a message the consumer gives up on is dropped by the broker"
                     + " instead of going to " + STATS_DLQ + "; the consumer still counts deliveries and logs it."
                     + " Use RabbitMQ for anything but trying userstream out.");
-            channel.queueDeclare(STATS_DLQ, true, false, false, Map.of());
-            channel.queueDeclare(STATS_QUEUE, true, false, false, Map.of());
+            channel.queueDeclare(names.dlq(), true, false, false, Map.of());
+            channel.queueDeclare(names.queue(), true, false, false, Map.of());
         }
-        channel.queueBind(STATS_DLQ, STATS_DLX, "");
-        channel.queueBind(STATS_QUEUE, EXCHANGE, "user.#");
+        channel.queueBind(names.dlq(), names.dlx(), "");
+        channel.queueBind(names.queue(), names.exchange(), "user.#");
+    }
+
+    /** The names of the exchange user-stats' queue is bound to, of the queue, its dead-letter exchange and queue. */
+    record StatsNames(String exchange, String queue, String dlx, String dlq) {
+        static final StatsNames DEFAULT = new StatsNames(EXCHANGE, STATS_QUEUE, STATS_DLX, STATS_DLQ);
     }
 }

@@ -3,6 +3,8 @@ package io.userstream.application.port.in;
 import io.userstream.domain.stats.ConsumeResult;
 import io.userstream.domain.stats.UserActivity;
 
+import java.util.List;
+
 /**
  * Applies one user event, as delivered by the message broker, to the user's stats. Delivery is
  * at-least-once and unordered across redeliveries, so consuming is idempotent (the event id is recorded
@@ -20,4 +22,22 @@ public interface ConsumeUserActivityUseCase {
      *         its history lacks the event): redelivering will not help for long, so dead-letter it after retries
      */
     ConsumeResult consume(UserActivity activity);
+
+    /**
+     * Applies a batch of events, in the order given, with the outcome {@link #consume} would have had for
+     * each of them called one after the other: a repeated event id (within the batch or from an earlier
+     * one) is a {@link ConsumeResult#DUPLICATE}, a user's events apply in order, a skipped version resyncs
+     * the user from its history. All or nothing: the whole batch is committed at once, or nothing of it is.
+     *
+     * @param activities the events in delivery order; may hold the same event more than once
+     * @return one result per event, in the same order
+     * @throws io.userstream.application.port.out.UserDirectoryUnavailableException if a resync was needed
+     *         and user-service could not answer in time; nothing was recorded
+     * @throws io.userstream.application.port.out.StoreUnavailableException if the store could not be
+     *         reached; nothing was recorded
+     * @throws RuntimeException anything else {@link #consume} would throw for one of the events (such as
+     *         an {@link IllegalStateException} for a user user-service does not know): nothing was
+     *         recorded, and consuming the events one by one tells which one it is
+     */
+    List<ConsumeResult> consumeAll(List<UserActivity> activities);
 }

@@ -2,7 +2,13 @@ package io.userstream.application.port.out;
 
 import io.userstream.domain.stats.UserStats;
 
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -57,5 +63,53 @@ public interface UserStatsStore {
          * lock) can never move the stats backwards, whichever commits last.
          */
         void save(UserStats stats);
+
+        /**
+         * Records the events in the inbox, as {@link #markProcessed} would one by one, but in as few
+         * round trips as the store can manage (the PostgreSQL store: one statement).
+         *
+         * @param eventIds distinct event ids
+         * @return those of {@code eventIds} that were not recorded before; the others are duplicates
+         */
+        default Set<UUID> markAllProcessed(Collection<UUID> eventIds) {
+            Set<UUID> fresh = new LinkedHashSet<>();
+            for (UUID eventId : eventIds) {
+                if (markProcessed(eventId)) {
+                    fresh.add(eventId);
+                }
+            }
+            return fresh;
+        }
+
+        /**
+         * The stats of these users, each locked as by {@link #lockStats}; users without stats are absent
+         * from the map. Locks are taken in one fixed order, so that two transactions locking overlapping
+         * users do not deadlock.
+         *
+         * @param userIds distinct user ids
+         */
+        default Map<UUID, UserStats> lockAllStats(Collection<UUID> userIds) {
+            Map<UUID, UserStats> found = new HashMap<>();
+            userIds.stream().sorted().forEach(userId -> lockStats(userId).ifPresent(stats -> found.put(userId, stats)));
+            return found;
+        }
+
+        /**
+         * {@link #save Saves} the stats of several users, at most one entry per user, in as few round trips
+         * as the store can manage (the PostgreSQL store: one statement). Each row follows the rule of
+         * {@link #save}: one already at the same or a later version is left as it is.
+         *
+         * @throws IllegalArgumentException if two entries are of the same user
+         */
+        default void saveAll(Collection<UserStats> stats) {
+            Set<UUID> users = new HashSet<>();
+            for (UserStats each : stats) {
+                if (!users.add(each.userId())) {
+                    throw new IllegalArgumentException("saveAll takes one entry per user; user " + each.userId()
+                            + " comes twice");
+                }
+            }
+            stats.forEach(this::save);
+        }
     }
 }
