@@ -6,7 +6,8 @@ import java.util.Objects;
 /**
  * How a subscription reads and recovers.
  *
- * @param batchSize         events read and committed per transaction
+ * @param batchSize         most events read and committed per transaction; batches grow to it while a
+ *                          subscription is behind and stay small at the head of the log ({@link BatchSizer})
  * @param pollInterval      longest wait for new events when no notification arrives (LISTEN/NOTIFY fallback)
  * @param takeoverInterval  how often a standby instance tries to become the active one
  * @param maxAttempts       tries per event before it is parked (or the subscription stops)
@@ -16,8 +17,8 @@ import java.util.Objects;
 public record SubscriptionSettings(int batchSize, Duration pollInterval, Duration takeoverInterval, int maxAttempts,
                                    Duration retryBackoff, FailurePolicy onFailure) {
 
-    /** Sensible production defaults: 500 per batch, 1 s polling and takeover, 3 tries from 100 ms, park. */
-    public static final SubscriptionSettings DEFAULTS = new SubscriptionSettings(500, Duration.ofSeconds(1),
+    /** Sensible production defaults: batches of up to 5,000, 1 s polling and takeover, 3 tries from 100 ms, park. */
+    public static final SubscriptionSettings DEFAULTS = new SubscriptionSettings(5000, Duration.ofSeconds(1),
             Duration.ofSeconds(1), 3, Duration.ofMillis(100), FailurePolicy.PARK_AND_CONTINUE);
 
     /** What happens to an event that fails {@code maxAttempts} times. */
