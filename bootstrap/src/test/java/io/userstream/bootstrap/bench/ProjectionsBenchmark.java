@@ -686,7 +686,7 @@ public final class ProjectionsBenchmark {
                 long rows = countIn(statsSchema, "SELECT count(*) FROM user_stats");
                 long updated = countIn(statsSchema, "SELECT count(*) FROM user_stats WHERE profile_updates = 1");
                 double rate = processed / seconds;
-                System.out.printf("stats consumer (real, one transaction per message): %d of %d messages in %.2f s"
+                System.out.printf("stats consumer (real: batched commits, per-user order, inbox): %d of %d messages in %.2f s"
                         + " = %.0f messages/s; %d stats rows, %d with a profile update%n", processed, queued, seconds,
                         rate, rows, updated);
                 if (!done) {
