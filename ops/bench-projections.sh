@@ -3,7 +3,8 @@
 # real PostgreSQL and RabbitMQ, each figure a ratio to a baseline of the same run (see ProjectionsBenchmark's
 # Javadoc). Uses a throw-away schema and its own RabbitMQ virtual host (USERSTREAM_BENCH_VHOST,
 # default userstream_bench, created here if rabbitmqctl is at hand).
-# Usage: ops/bench-projections.sh [users=100000] [--only catchup,rebuild,writers,relay,stats]
+# Usage: ops/bench-projections.sh [users=100000] [--only catchup,rebuild,writers,relay,stats,latency]
+# (latency: end to end through the real services started in this JVM, see ProjectionsBenchmark#latency).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
