@@ -116,6 +116,13 @@ public final class ProjectionsBenchmark {
     private static final RabbitSettings RABBIT = new RabbitSettings(
             System.getenv().getOrDefault("RABBITMQ_HOST", "127.0.0.1"), 5672, "guest", "guest", VHOST,
             Duration.ofSeconds(30));
+    /**
+     * The latency part's virtual host: one of its own for the run (made and deleted by the script), since the
+     * real user-stats-service's queue names are fixed and a concurrent run's stats part would share them.
+     */
+    private static final String LATENCY_VHOST = System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_VHOST", VHOST);
+    private static final RabbitSettings LATENCY_RABBIT = new RabbitSettings(RABBIT.host(), RABBIT.port(),
+            RABBIT.username(), RABBIT.password(), LATENCY_VHOST, RABBIT.confirmTimeout());
     /** Names fixed by the rabbitmq adapter's Topology (package-private there). */
     private static final String EVENTS_EXCHANGE = "userstream.events";
     private static final String STATS_QUEUE = "user-stats.user-events";
@@ -235,8 +242,9 @@ public final class ProjectionsBenchmark {
                 System.out.println("kept schemas " + schema + " and " + statsSchema);
             }
         }
-        System.out.printf("%n== summary (N=%d users, %d generated events; ratios are to the baseline of the same run;"
-                        + " latency figures are absolute; load average now %.2f)%n", users, 2L * users,
+        System.out.printf("%n== summary (%s; ratios are to the baseline of the same run; latency figures are absolute;"
+                        + " load average now %.2f)%n", parts.equals(Set.of("latency")) ? "no log generated"
+                        : "N=" + users + " users, " + 2L * users + " generated events",
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         summary.forEach(System.out::println);
     }
@@ -802,8 +810,10 @@ public final class ProjectionsBenchmark {
      */
     private void latency() throws Exception {
         System.out.printf("%nlatency: starting user-service (projections, outbox relay; subscriptions %s) and"
-                + " user-stats-service on vhost %s%n", settings, VHOST);
-        try (InProcessServices services = InProcessServices.start(settings, Duration.ofSeconds(5), RABBIT, "blat_")) {
+                + " user-stats-service on vhost %s%s%n", settings, LATENCY_VHOST, LATENCY_VHOST.equals(VHOST)
+                ? " (shared with the other parts and concurrent runs: run one at a time)" : "");
+        try (InProcessServices services = InProcessServices.start(settings, Duration.ofSeconds(5), LATENCY_RABBIT,
+                "blat_")) {
             ManagedChannel channel = services.userChannel();
             UserServiceGrpc.UserServiceBlockingStub blocking = UserServiceGrpc.newBlockingStub(channel);
             long start = System.nanoTime();
@@ -923,8 +933,11 @@ public final class ProjectionsBenchmark {
                 countIn(services.userSchema(), "SELECT coalesce(sum(version), 0) FROM user_read_model") == events
                         && countIn(services.statsSchema(), "SELECT coalesce(sum(last_event_version), 0) FROM user_stats")
                         == events, 50);
-        System.out.printf("  read model and stats %s all %d events %s (%.2f s)%n", done ? "reached" : "did NOT reach",
-                events, when, seconds(start));
+        System.out.printf("  read model and stats %s all %d events %s (%.2f s)%s%n", done ? "reached" : "did NOT reach",
+                events, when, seconds(start), done ? "" : String.format("; versions summed: read model %d, stats %d,"
+                        + " %d parked events", countIn(services.userSchema(), "SELECT coalesce(sum(version), 0) FROM user_read_model"),
+                        countIn(services.statsSchema(), "SELECT coalesce(sum(last_event_version), 0) FROM user_stats"),
+                        countIn(services.userSchema(), "SELECT count(*) FROM parked_events")));
         if (!done) {
             fail("latency", "the read sides did not catch up with " + events + " events " + when);
         }
@@ -1048,7 +1061,8 @@ public final class ProjectionsBenchmark {
         List<Probe> probes = new ArrayList<>();
         CountDownLatch answered = new CountDownLatch((int) commands);
         AtomicLong errors = new AtomicLong();
-        try (Watcher readModel = new Watcher("read model", 0, services.userSchema(),
+        try (Hiccups hiccups = new Hiccups();
+             Watcher readModel = new Watcher("read model", 0, services.userSchema(),
                 "SELECT id, version FROM user_read_model WHERE id = ANY(?)");
              Watcher stats = new Watcher("stats", 1, services.statsSchema(),
                      "SELECT user_id, last_event_version FROM user_stats WHERE user_id = ANY(?)")) {
@@ -1099,6 +1113,8 @@ public final class ProjectionsBenchmark {
             System.out.printf("  sent %d commands at %.1f/s (scheduled %.1f/s; latest send %.1f ms behind schedule),"
                             + " %d errors%s%n", commands, sentRate, rate, maxLag / 1e6, errors.get(),
                     allAnswered ? "" : ", NOT all answered within " + CALL_DEADLINE.plusSeconds(5).toSeconds() + " s");
+            hiccups.close();
+            System.out.println("  " + hiccups.describe());
             System.out.println("  " + readModel.describe());
             System.out.println("  " + stats.describe());
             List<Probe> acked = probes.stream().filter(p -> !p.failed && p.ackNanos != 0).toList();
@@ -1119,6 +1135,7 @@ public final class ProjectionsBenchmark {
                         d.p99, d.max, targets[slot], pass ? "PASS" : "FAIL", sentRate, acked.size(),
                         d.unseen == 0 ? "" : ", " + d.unseen + " never seen within " + SHOW_DEADLINE.toSeconds() + " s"));
             }
+            perSecond(acked, probes.getFirst().dueNanos);
             if (errors.get() > 0 || !allAnswered) {
                 fail("latency", errors.get() + " commands failed" + (allAnswered ? "" : ", some not answered"));
             }
@@ -1127,6 +1144,66 @@ public final class ProjectionsBenchmark {
                         SHOW_DEADLINE.toSeconds(), readModel.outstanding(), stats.outstanding());
             }
             crossCheck(services, acked.isEmpty() ? null : acked.getLast());
+        }
+    }
+
+    /**
+     * p99 per second of the paced phase (by acknowledgment time): a tail made in one or two seconds points at a
+     * stall (a pause of the JVM or of the shared machine), a tail spread over all of them at the design.
+     */
+    private static void perSecond(List<Probe> acked, long beginNanos) {
+        Map<Long, List<Probe>> bySecond = new java.util.TreeMap<>();
+        for (Probe probe : acked) {
+            bySecond.computeIfAbsent((probe.ackNanos - beginNanos) / 1_000_000_000L, s -> new ArrayList<>()).add(probe);
+        }
+        StringBuilder line = new StringBuilder("  p99 per second (command / read model / stats, ms):");
+        bySecond.forEach((second, in) -> {
+            double command = Distribution.of(in.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0).p99;
+            Distribution read = Distribution.of(in.stream().filter(p -> p.seenNanos[0] >= 0)
+                    .mapToLong(p -> p.seenNanos[0] - p.ackNanos).toArray(), 0);
+            Distribution stats = Distribution.of(in.stream().filter(p -> p.seenNanos[1] >= 0)
+                    .mapToLong(p -> p.seenNanos[1] - p.ackNanos).toArray(), 0);
+            line.append(String.format(" [%ds %.0f/%.0f/%.0f]", second, command, read.p99, stats.p99));
+        });
+        System.out.println(line);
+    }
+
+    /**
+     * A thread that asks to sleep 1 ms again and again and records how much longer it took (like jHiccup):
+     * stalls of this JVM (GC, safepoints) or of the machine (CPU taken by others) show up here, and in every
+     * latency of the same moment.
+     */
+    private static final class Hiccups implements AutoCloseable {
+        private volatile boolean stop;
+        private long samples;
+        private long over10;
+        private long worstNanos;
+        private long lostNanos;
+        private final Thread thread = Thread.ofPlatform().name("bench-hiccups").daemon().start(this::run);
+
+        private void run() {
+            while (!stop) {
+                long before = System.nanoTime();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                long late = System.nanoTime() - before - 1_000_000;
+                samples++;
+                worstNanos = Math.max(worstNanos, late);
+                if (late > 10_000_000) {
+                    over10++;
+                    lostNanos += late;
+                }
+            }
+        }
+
+        String describe() {
+            return String.format("hiccups (1 ms sleeps, %d): worst %.1f ms late, %d over 10 ms late (%.0f ms in all)",
+                    samples, worstNanos / 1e6, over10, lostNanos / 1e6);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(1000);
         }
     }
 
@@ -1178,16 +1255,18 @@ public final class ProjectionsBenchmark {
         }
     }
 
-    /** The stats consumer's queues on the bench's virtual host (the services declared them). */
+    /** The stats consumer's queues on the latency part's virtual host (the services declared them). */
     private static void deleteStatsQueues() {
-        try (com.rabbitmq.client.Connection connection = rabbitFactory().newConnection("projections benchmark cleanup")) {
+        ConnectionFactory factory = rabbitFactory();
+        factory.setVirtualHost(LATENCY_VHOST);
+        try (com.rabbitmq.client.Connection connection = factory.newConnection("projections benchmark cleanup")) {
             for (String queue : List.of(STATS_QUEUE, STATS_DLQ)) {
                 Channel channel = connection.createChannel();
                 channel.queueDelete(queue);
                 channel.close();
             }
         } catch (Exception e) {
-            System.out.println("cannot delete the stats queues on vhost " + VHOST + ": " + e);
+            System.out.println("cannot delete the stats queues on vhost " + LATENCY_VHOST + ": " + e);
         }
     }
 
