@@ -801,7 +801,9 @@ public final class ProjectionsBenchmark {
      *       user_stats.last_event_version}) every {@link #WATCH_POLL_MICROS} µs and stamps, for each command
      *       whose version has arrived, the time that poll <em>started</em> (an upper bound: the change was
      *       visible by then; it was not when the poll before started). Acknowledgments newer than a poll's
-     *       start wait for the next poll, so no latency is negative.</li>
+     *       start wait for the next poll, so no latency is negative. A third watcher, a diagnostic without a
+     *       target, stamps when {@code outbox_relay}'s checkpoint passed the event (published and confirmed),
+     *       which splits ack → stats into the relay's share and the broker's plus the consumer's.</li>
      * </ol>
      * Polling the tables directly rather than GetUser(min_version) (which backs off from 5 to 100 ms) and
      * GetUserStats (which would repair a missing row by asking user-service) keeps the resolution at the
@@ -952,8 +954,11 @@ public final class ProjectionsBenchmark {
         volatile long version;
         volatile long ackNanos;
         volatile boolean failed;
-        /** Indexed by watcher: when the read model (0) and the stats (1) were first seen at the version. */
-        final long[] seenNanos = {-1, -1};
+        /**
+         * Indexed by watcher: when the read model (0) and the stats (1) were first seen at the version, and when
+         * the outbox relay's checkpoint had passed the event (2: published and confirmed; a diagnostic).
+         */
+        final long[] seenNanos = {-1, -1, -1};
 
         Probe(String userId, long dueNanos) {
             this.userId = userId;
@@ -1065,7 +1070,13 @@ public final class ProjectionsBenchmark {
              Watcher readModel = new Watcher("read model", 0, services.userSchema(),
                 "SELECT id, version FROM user_read_model WHERE id = ANY(?)");
              Watcher stats = new Watcher("stats", 1, services.statsSchema(),
-                     "SELECT user_id, last_event_version FROM user_stats WHERE user_id = ANY(?)")) {
+                     "SELECT user_id, last_event_version FROM user_stats WHERE user_id = ANY(?)");
+             Watcher relay = new Watcher("relay", 2, services.userSchema(), """
+                     SELECT e.stream_id, max(e.version) FROM events e JOIN subscriptions s ON s.name = 'outbox_relay'
+                     WHERE e.stream_id = ANY(?)
+                       AND (e.transaction_id, e.position) <= (s.checkpoint_transaction_id, s.checkpoint_position)
+                     GROUP BY e.stream_id
+                     """)) {
             System.out.printf("  paced: %d UpdateProfile at %.0f/s (half the maximum), one every %.2f ms, open loop;"
                     + " watchers poll every %d µs%n", commands, rate, intervalNanos / 1e6, WATCH_POLL_MICROS);
             long begin = System.nanoTime() + 20_000_000;
@@ -1085,6 +1096,7 @@ public final class ProjectionsBenchmark {
                                 probe.ackNanos = System.nanoTime();
                                 readModel.watch(probe);
                                 stats.watch(probe);
+                                relay.watch(probe);
                             }
 
                             @Override
@@ -1105,9 +1117,11 @@ public final class ProjectionsBenchmark {
             long lastSent = probes.getLast().sentNanos;
             double sentRate = commands <= 1 ? rate : (commands - 1) / ((lastSent - probes.getFirst().sentNanos) / 1e9);
             boolean allAnswered = answered.await(CALL_DEADLINE.plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
-            boolean allSeen = await(SHOW_DEADLINE, () -> readModel.outstanding() == 0 && stats.outstanding() == 0, 10);
+            boolean allSeen = await(SHOW_DEADLINE, () -> readModel.outstanding() == 0 && stats.outstanding() == 0
+                    && relay.outstanding() == 0, 10);
             readModel.close();
             stats.close();
+            relay.close();
 
             long maxLag = probes.stream().mapToLong(p -> p.sentNanos - p.dueNanos).max().orElse(0);
             System.out.printf("  sent %d commands at %.1f/s (scheduled %.1f/s; latest send %.1f ms behind schedule),"
@@ -1117,9 +1131,15 @@ public final class ProjectionsBenchmark {
             System.out.println("  " + hiccups.describe());
             System.out.println("  " + readModel.describe());
             System.out.println("  " + stats.describe());
+            System.out.println("  " + relay.describe());
             List<Probe> acked = probes.stream().filter(p -> !p.failed && p.ackNanos != 0).toList();
             Distribution command = Distribution.of(acked.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0);
             System.out.printf("  command (send → acknowledgment): %s%n", command);
+            Distribution relayed = Distribution.of(acked.stream().filter(p -> p.seenNanos[2] >= 0)
+                    .mapToLong(p -> p.seenNanos[2] - p.ackNanos).toArray(), (int) acked.stream()
+                    .filter(p -> p.seenNanos[2] < 0).count());
+            System.out.printf("  ack → relayed (outbox_relay's checkpoint past the event: published, confirmed): %s%n",
+                    relayed);
             String[] names = {"ack → read model", "ack → stats"};
             double[] targets = {READ_MODEL_TARGET_MS, STATS_TARGET_MS};
             for (int slot = 0; slot < 2; slot++) {
@@ -1135,6 +1155,8 @@ public final class ProjectionsBenchmark {
                         d.p99, d.max, targets[slot], pass ? "PASS" : "FAIL", sentRate, acked.size(),
                         d.unseen == 0 ? "" : ", " + d.unseen + " never seen within " + SHOW_DEADLINE.toSeconds() + " s"));
             }
+            summary.add(String.format("%-34s p50 %6.1f  p95 %6.1f  p99 %6.1f  max %6.1f ms  (part of ack → stats;"
+                    + " no target)", "latency: ack → relayed", relayed.p50, relayed.p95, relayed.p99, relayed.max));
             perSecond(acked, probes.getFirst().dueNanos);
             if (errors.get() > 0 || !allAnswered) {
                 fail("latency", errors.get() + " commands failed" + (allAnswered ? "" : ", some not answered"));
@@ -1156,14 +1178,17 @@ public final class ProjectionsBenchmark {
         for (Probe probe : acked) {
             bySecond.computeIfAbsent((probe.ackNanos - beginNanos) / 1_000_000_000L, s -> new ArrayList<>()).add(probe);
         }
-        StringBuilder line = new StringBuilder("  p99 per second (command / read model / stats, ms):");
+        StringBuilder line = new StringBuilder("  p99 per second (command / read model / relayed / stats, ms):");
         bySecond.forEach((second, in) -> {
             double command = Distribution.of(in.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0).p99;
             Distribution read = Distribution.of(in.stream().filter(p -> p.seenNanos[0] >= 0)
                     .mapToLong(p -> p.seenNanos[0] - p.ackNanos).toArray(), 0);
             Distribution stats = Distribution.of(in.stream().filter(p -> p.seenNanos[1] >= 0)
                     .mapToLong(p -> p.seenNanos[1] - p.ackNanos).toArray(), 0);
-            line.append(String.format(" [%ds %.0f/%.0f/%.0f]", second, command, read.p99, stats.p99));
+            Distribution relayed = Distribution.of(in.stream().filter(p -> p.seenNanos[2] >= 0)
+                    .mapToLong(p -> p.seenNanos[2] - p.ackNanos).toArray(), 0);
+            line.append(String.format(" [%ds %.0f/%.0f/%.0f/%.0f]", second, command, read.p99, relayed.p99,
+                    stats.p99));
         });
         System.out.println(line);
     }
