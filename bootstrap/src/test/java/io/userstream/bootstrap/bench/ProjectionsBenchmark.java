@@ -1067,6 +1067,7 @@ public final class ProjectionsBenchmark {
         CountDownLatch answered = new CountDownLatch((int) commands);
         AtomicLong errors = new AtomicLong();
         try (Hiccups hiccups = new Hiccups();
+             Horizon horizon = new Horizon();
              Watcher readModel = new Watcher("read model", 0, services.userSchema(),
                 "SELECT id, version FROM user_read_model WHERE id = ANY(?)");
              Watcher stats = new Watcher("stats", 1, services.statsSchema(),
@@ -1128,7 +1129,9 @@ public final class ProjectionsBenchmark {
                             + " %d errors%s%n", commands, sentRate, rate, maxLag / 1e6, errors.get(),
                     allAnswered ? "" : ", NOT all answered within " + CALL_DEADLINE.plusSeconds(5).toSeconds() + " s");
             hiccups.close();
+            horizon.close();
             System.out.println("  " + hiccups.describe());
+            System.out.println("  " + horizon.describe());
             System.out.println("  " + readModel.describe());
             System.out.println("  " + stats.describe());
             System.out.println("  " + relay.describe());
@@ -1157,7 +1160,7 @@ public final class ProjectionsBenchmark {
             }
             summary.add(String.format("%-34s p50 %6.1f  p95 %6.1f  p99 %6.1f  max %6.1f ms  (part of ack → stats;"
                     + " no target)", "latency: ack → relayed", relayed.p50, relayed.p95, relayed.p99, relayed.max));
-            perSecond(acked, probes.getFirst().dueNanos);
+            perSecond(acked, probes.getFirst().dueNanos, horizon);
             if (errors.get() > 0 || !allAnswered) {
                 fail("latency", errors.get() + " commands failed" + (allAnswered ? "" : ", some not answered"));
             }
@@ -1173,12 +1176,13 @@ public final class ProjectionsBenchmark {
      * p99 per second of the paced phase (by acknowledgment time): a tail made in one or two seconds points at a
      * stall (a pause of the JVM or of the shared machine), a tail spread over all of them at the design.
      */
-    private static void perSecond(List<Probe> acked, long beginNanos) {
+    private static void perSecond(List<Probe> acked, long beginNanos, Horizon horizon) {
         Map<Long, List<Probe>> bySecond = new java.util.TreeMap<>();
         for (Probe probe : acked) {
             bySecond.computeIfAbsent((probe.ackNanos - beginNanos) / 1_000_000_000L, s -> new ArrayList<>()).add(probe);
         }
-        StringBuilder line = new StringBuilder("  p99 per second (command / read model / relayed / stats, ms):");
+        StringBuilder line = new StringBuilder("  p99 per second (command / read model / relayed / stats, ms;"
+                + " then the oldest xid-holding transaction of the cluster seen that second, ms):");
         bySecond.forEach((second, in) -> {
             double command = Distribution.of(in.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0).p99;
             Distribution read = Distribution.of(in.stream().filter(p -> p.seenNanos[0] >= 0)
@@ -1187,10 +1191,65 @@ public final class ProjectionsBenchmark {
                     .mapToLong(p -> p.seenNanos[1] - p.ackNanos).toArray(), 0);
             Distribution relayed = Distribution.of(in.stream().filter(p -> p.seenNanos[2] >= 0)
                     .mapToLong(p -> p.seenNanos[2] - p.ackNanos).toArray(), 0);
-            line.append(String.format(" [%ds %.0f/%.0f/%.0f/%.0f]", second, command, read.p99, relayed.p99,
-                    stats.p99));
+            line.append(String.format(" [%ds %.0f/%.0f/%.0f/%.0f h%.0f]", second, command, read.p99, relayed.p99,
+                    stats.p99, horizon.oldestIn(beginNanos + second * 1_000_000_000L, 1_000_000_000L) / 1e6));
         });
         System.out.println(line);
+    }
+
+    /**
+     * Samples every 20 ms the age of the oldest transaction holding a transaction id anywhere in the PostgreSQL
+     * cluster. The projections read only below the snapshot's xmin, which is cluster-wide: one long writing
+     * transaction, in any database (another benchmark's, a migration's), holds the read model and the relay
+     * back until it ends, and the latencies of that moment show it.
+     */
+    private static final class Horizon implements AutoCloseable {
+        private volatile boolean stop;
+        private final List<long[]> samples = new ArrayList<>();
+        private final Thread thread = Thread.ofPlatform().name("bench-horizon").daemon().start(this::run);
+
+        private void run() {
+            try (Connection connection = connect(null); PreparedStatement select = connection.prepareStatement("""
+                    SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)) * 1e9, 0)::bigint
+                    FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                    """)) {
+                while (!stop) {
+                    long at = System.nanoTime();
+                    try (ResultSet row = select.executeQuery()) {
+                        row.next();
+                        synchronized (samples) {
+                            samples.add(new long[] {at, row.getLong(1)});
+                        }
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+                }
+            } catch (SQLException e) {
+                System.out.println("  horizon sampler failed: " + e);
+            }
+        }
+
+        /** The oldest age seen in samples taken within [from, from + length). */
+        long oldestIn(long from, long length) {
+            synchronized (samples) {
+                return samples.stream().filter(s -> s[0] >= from && s[0] < from + length).mapToLong(s -> s[1]).max()
+                        .orElse(0);
+            }
+        }
+
+        String describe() {
+            synchronized (samples) {
+                long over50 = samples.stream().filter(s -> s[1] > 50_000_000).count();
+                return String.format("oldest xid-holding transaction in the cluster (%d samples, every 20 ms): at most"
+                                + " %.0f ms old; %d samples saw one older than 50 ms", samples.size(),
+                        samples.stream().mapToLong(s -> s[1]).max().orElse(0) / 1e6, over50);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(1000);
+        }
     }
 
     /**
