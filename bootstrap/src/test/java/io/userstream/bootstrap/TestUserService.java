@@ -46,18 +46,27 @@ final class TestUserService implements AutoCloseable {
         this(relay, "e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12));
     }
 
+    /** The tests' subscriptions: tiny batches and short intervals, so that every path is exercised quickly. */
+    static final SubscriptionSettings TEST_SUBSCRIPTIONS = new SubscriptionSettings(100, Duration.ofMillis(200),
+            Duration.ofMillis(200), 3, Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+
     /** A user-service on an existing schema (e.g. restarted with the relay switched on). */
     TestUserService(boolean relay, String schema) {
+        this(schema, TEST_SUBSCRIPTIONS, Duration.ofMillis(200), relay ? Optional.of(RABBIT) : Optional.empty());
+    }
+
+    /**
+     * A user-service with the given subscriptions, projection-gauge refresh and outbox (e.g. the benchmark's:
+     * production subscription settings, its own virtual host).
+     */
+    TestUserService(String schema, SubscriptionSettings subscriptions, Duration metricsRefresh,
+                    Optional<RabbitSettings> outbox) {
         this.schema = schema;
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
                 // Cheaper Argon2id than production: the tests exercise the flow, not the cost.
                 new Argon2idPasswordHasher.Parameters(1024, 1, 1),
-                Optional.of(ADMIN_TOKEN),
-                new SubscriptionSettings(100, Duration.ofMillis(200), Duration.ofMillis(200), 3, Duration.ofMillis(10),
-                        SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE),
-                Duration.ofMillis(200),
-                relay ? Optional.of(RABBIT) : Optional.empty()));
+                Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 

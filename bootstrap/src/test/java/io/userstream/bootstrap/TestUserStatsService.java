@@ -6,6 +6,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.userstream.adapters.postgres.PostgresSettings;
+import io.userstream.adapters.rabbitmq.RabbitSettings;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,10 +27,18 @@ final class TestUserStatsService implements AutoCloseable {
 
     /** @param userServiceTarget where to ask user-service, {@code host:port} */
     TestUserStatsService(String userServiceTarget) {
-        purgeQueues();
+        this(userServiceTarget, TestUserService.RABBIT);
+    }
+
+    /**
+     * @param userServiceTarget where to ask user-service, {@code host:port}
+     * @param rabbit            the broker and virtual host to consume from (its queues purged first)
+     */
+    TestUserStatsService(String userServiceTarget, RabbitSettings rabbit) {
+        purgeQueues(rabbit);
         app = UserStatsServiceApp.start(new UserStatsServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(TestUserService.DB_URL, TestUserService.DB_USER, "", schema, 8, Duration.ofSeconds(5)),
-                TestUserService.RABBIT, 3, userServiceTarget, Duration.ofSeconds(2), Duration.ZERO));
+                rabbit, 3, userServiceTarget, Duration.ofSeconds(2), Duration.ZERO));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
         // Consuming means the queue is declared and bound: events published from now on reach it.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -55,18 +64,22 @@ final class TestUserStatsService implements AutoCloseable {
 
     /** A connection to the tests' virtual host, for publishing by hand and inspecting queues. */
     static Connection rabbit() throws Exception {
+        return rabbit(TestUserService.RABBIT);
+    }
+
+    private static Connection rabbit(RabbitSettings settings) throws Exception {
         ConnectionFactory factory = new ConnectionFactory();
-        factory.setHost(TestUserService.RABBIT.host());
-        factory.setPort(TestUserService.RABBIT.port());
-        factory.setUsername(TestUserService.RABBIT.username());
-        factory.setPassword(TestUserService.RABBIT.password());
-        factory.setVirtualHost(TestUserService.RABBIT.virtualHost());
+        factory.setHost(settings.host());
+        factory.setPort(settings.port());
+        factory.setUsername(settings.username());
+        factory.setPassword(settings.password());
+        factory.setVirtualHost(settings.virtualHost());
         return factory.newConnection("userstream tests");
     }
 
     /** Leftovers of earlier runs would be consumed by this service: start from empty queues. */
-    private static void purgeQueues() {
-        try (Connection connection = rabbit()) {
+    private static void purgeQueues(RabbitSettings settings) {
+        try (Connection connection = rabbit(settings)) {
             for (String queue : new String[] {"user-stats.user-events", "user-stats.user-events.dlq"}) {
                 Channel channel = connection.createChannel();
                 try {
@@ -77,7 +90,8 @@ final class TestUserStatsService implements AutoCloseable {
                 }
             }
         } catch (Exception e) {
-            throw new IllegalStateException("cannot reach RabbitMQ vhost userstream_test (run ops/setup.sh)", e);
+            throw new IllegalStateException("cannot reach RabbitMQ vhost " + settings.virtualHost()
+                    + " (run ops/setup.sh)", e);
         }
     }
 

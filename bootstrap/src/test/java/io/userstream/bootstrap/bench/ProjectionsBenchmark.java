@@ -6,6 +6,8 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresProjections;
@@ -27,8 +29,17 @@ import io.userstream.application.service.UserStatsService;
 import io.userstream.application.support.UuidV7Generator;
 import io.userstream.application.view.ProjectionStatus;
 import io.userstream.application.view.ProjectionVerification;
+import io.userstream.bootstrap.InProcessServices;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.PlainPassword;
+import io.userstream.proto.user.v1.CreateUserRequest;
+import io.userstream.proto.user.v1.GetUserRequest;
+import io.userstream.proto.user.v1.UpdateProfileRequest;
+import io.userstream.proto.user.v1.User;
+import io.userstream.proto.user.v1.UserServiceGrpc;
+import io.userstream.proto.userstats.v1.GetUserStatsRequest;
+import io.userstream.proto.userstats.v1.UserStats;
+import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
 import org.postgresql.PGConnection;
 
 import java.io.IOException;
@@ -82,13 +93,18 @@ import java.util.logging.Logger;
  *       size, same protobuf bodies and properties) vs the real {@code outbox_relay} over the whole log;</li>
  *   <li><b>stats</b>: bare consume-and-ack (prefetch 1000, one multiple ack per 500, like the consumer) vs the real
  *       {@link RabbitUserActivityConsumer} with {@link UserStatsService} over {@link PostgresUserStatsStore}
- *       consuming what the relay published.</li>
+ *       consuming what the relay published;</li>
+ *   <li><b>latency</b> (absolute, against the issue's targets): the real user-service (projections and outbox
+ *       relay, {@link SubscriptionSettings#DEFAULTS}) and user-stats-service (consumer) started in this JVM on
+ *       their own schemas; the maximum UpdateProfile rate over gRPC (16 threads, closed loop), then commands
+ *       paced at half that rate (open loop), each timed from its acknowledgment until the read model, and
+ *       until the stats, show its version (see {@link #latency()}). It does not use the generated log.</li>
  * </ol>
  * Everything lives in throw-away schemas and on its own RabbitMQ virtual host (default
  * {@code userstream_bench}, made by {@code ops/bench-projections.sh}), so running tests are not disturbed.
  * Run with {@code ops/bench-projections.sh [users=100000] [--only part,part]}; parts are
- * {@code catchup,rebuild,writers,relay,stats} (rebuild and writers need catchup, stats needs relay; they
- * are added).
+ * {@code catchup,rebuild,writers,relay,stats,latency} (rebuild and writers need catchup, stats needs relay;
+ * they are added).
  */
 public final class ProjectionsBenchmark {
 
@@ -100,6 +116,13 @@ public final class ProjectionsBenchmark {
     private static final RabbitSettings RABBIT = new RabbitSettings(
             System.getenv().getOrDefault("RABBITMQ_HOST", "127.0.0.1"), 5672, "guest", "guest", VHOST,
             Duration.ofSeconds(30));
+    /**
+     * The latency part's virtual host: one of its own for the run (made and deleted by the script), since the
+     * real user-stats-service's queue names are fixed and a concurrent run's stats part would share them.
+     */
+    private static final String LATENCY_VHOST = System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_VHOST", VHOST);
+    private static final RabbitSettings LATENCY_RABBIT = new RabbitSettings(RABBIT.host(), RABBIT.port(),
+            RABBIT.username(), RABBIT.password(), LATENCY_VHOST, RABBIT.confirmTimeout());
     /** Names fixed by the rabbitmq adapter's Topology (package-private there). */
     private static final String EVENTS_EXCHANGE = "userstream.events";
     private static final String STATS_QUEUE = "user-stats.user-events";
@@ -108,7 +131,7 @@ public final class ProjectionsBenchmark {
     private static final String RELAY = "outbox_relay";
     /** Slowest rate the deadlines allow for, in events (or messages) per second, on top of a minute. */
     private static final double SLOWEST_RATE = 300;
-    private static final List<String> PARTS = List.of("catchup", "rebuild", "writers", "relay", "stats");
+    private static final List<String> PARTS = List.of("catchup", "rebuild", "writers", "relay", "stats", "latency");
 
     private final int users;
     private final Set<String> parts;
@@ -161,6 +184,8 @@ public final class ProjectionsBenchmark {
         if (System.getenv("USERSTREAM_BENCH_VERBOSE") != null) {
             return;
         }
+        // Helidon reads logging.properties once, when it starts: let it do so now, not over these settings later.
+        io.helidon.logging.common.LogConfig.configureRuntime();
         Logger root = Logger.getLogger("");
         root.setLevel(Level.WARNING);
         for (Handler handler : root.getHandlers()) {
@@ -171,12 +196,16 @@ public final class ProjectionsBenchmark {
     private void run() throws Exception {
         System.out.printf("projections benchmark: N=%d users, %d events, parts %s, schema %s, vhost %s%n", users,
                 2L * users, parts, schema, VHOST);
+        System.out.printf("machine: %d processors, load average %.2f%n", Runtime.getRuntime().availableProcessors(),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         try (PostgresDatabase opened = PostgresDatabase.open(
                 new PostgresSettings(URL, USER, "", schema, 24, Duration.ofSeconds(30)))) {
             database = opened;
-            generate();
-            copyBaseline();
-            setBasedBaseline();
+            if (!parts.equals(Set.of("latency"))) {
+                generate();
+                copyBaseline();
+                setBasedBaseline();
+            }
             if (parts.contains("catchup")) {
                 try (PostgresProjections projections = PostgresProjections.forUserService(database, settings,
                         ProjectionObserver.NONE)) {
@@ -195,6 +224,9 @@ public final class ProjectionsBenchmark {
             if (parts.contains("stats")) {
                 stats();
             }
+            if (parts.contains("latency")) {
+                latency();
+            }
         } finally {
             if (poll != null) {
                 poll.close();
@@ -210,8 +242,10 @@ public final class ProjectionsBenchmark {
                 System.out.println("kept schemas " + schema + " and " + statsSchema);
             }
         }
-        System.out.printf("%n== summary (N=%d users, %d generated events; ratios are to the baseline of the same run)%n",
-                users, 2L * users);
+        System.out.printf("%n== summary (%s; ratios are to the baseline of the same run; latency figures are absolute;"
+                        + " load average now %.2f)%n", parts.equals(Set.of("latency")) ? "no log generated"
+                        : "N=" + users + " users, " + 2L * users + " generated events",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         summary.forEach(System.out::println);
     }
 
@@ -732,6 +766,598 @@ public final class ProjectionsBenchmark {
         @Override
         public DirectoryPage listUserIds(String pageToken, int pageSize) {
             return new DirectoryPage(List.of(), "");
+        }
+    }
+
+    // ---- 7. end-to-end latency ----
+
+    /** The issue's targets at half the maximum command rate: acknowledged → read model / → stats, p99. */
+    private static final double READ_MODEL_TARGET_MS = 100;
+    private static final double STATS_TARGET_MS = 250;
+    /** Users created first; commands go round-robin over them, so one user rarely has two in flight. */
+    private static final int LATENCY_USERS = Integer.parseInt(
+            System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_USERS", "2000"));
+    private static final int MAX_RATE_THREADS = 16;
+    private static final Duration MAX_RATE_WARMUP = Duration.ofSeconds(1);
+    private static final Duration MAX_RATE_TIME = Duration.ofSeconds(
+            Long.parseLong(System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_MAX_SECONDS", "5")));
+    private static final Duration PACED_TIME = Duration.ofSeconds(
+            Long.parseLong(System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_SECONDS", "10")));
+    /** Pause between two polls of a watcher: the resolution of the latencies (plus one query). */
+    private static final long WATCH_POLL_MICROS = Long.parseLong(
+            System.getenv().getOrDefault("USERSTREAM_BENCH_LATENCY_POLL_MICROS", "2000"));
+    /** Deadline of each gRPC call, and for the last command to show up after the pacing ended. */
+    private static final Duration CALL_DEADLINE = Duration.ofSeconds(10);
+    private static final Duration SHOW_DEADLINE = Duration.ofSeconds(30);
+
+    /**
+     * End-to-end latency through the real services, measured from outside like a client would see it:
+     * <ol>
+     *   <li>user-service (read model projection and outbox relay with {@link SubscriptionSettings#DEFAULTS},
+     *       gauges refreshed every 5 s as in production) and user-stats-service (its consumer with default
+     *       batching) start in this JVM, on throw-away schemas of {@code userstream_test} and on the bench's
+     *       virtual host; {@link #LATENCY_USERS} users are created over gRPC (16 threads);</li>
+     *   <li><b>maximum rate</b>: 16 threads call UpdateProfile over gRPC back to back, each on its own users,
+     *       for {@link #MAX_RATE_TIME} after a warm-up of {@link #MAX_RATE_WARMUP}; then the read side is
+     *       left to catch up;</li>
+     *   <li><b>paced</b>: UpdateProfile at half that rate for {@link #PACED_TIME}, open loop (a single thread
+     *       sends each command at its scheduled time on the asynchronous stub, whatever the earlier ones are
+     *       doing), round-robin over the users. Each acknowledgment (the returned user's version) is handed to
+     *       two watchers, one per read side, each a thread with one connection that asks for all its
+     *       outstanding users in one statement ({@code user_read_model.version}, {@code
+     *       user_stats.last_event_version}) every {@link #WATCH_POLL_MICROS} µs and stamps, for each command
+     *       whose version has arrived, the time that poll <em>started</em> (an upper bound: the change was
+     *       visible by then; it was not when the poll before started). Acknowledgments newer than a poll's
+     *       start wait for the next poll, so no latency is negative. A third watcher, a diagnostic without a
+     *       target, stamps when {@code outbox_relay}'s checkpoint passed the event (published and confirmed),
+     *       which splits ack → stats into the relay's share and the broker's plus the consumer's.</li>
+     * </ol>
+     * Polling the tables directly rather than GetUser(min_version) (which backs off from 5 to 100 ms) and
+     * GetUserStats (which would repair a missing row by asking user-service) keeps the resolution at the
+     * poll interval and leaves the services' own paths alone; the last command is read back through both
+     * RPCs as a check.
+     */
+    private void latency() throws Exception {
+        System.out.printf("%nlatency: starting user-service (projections, outbox relay; subscriptions %s) and"
+                + " user-stats-service on vhost %s%s%n", settings, LATENCY_VHOST, LATENCY_VHOST.equals(VHOST)
+                ? " (shared with the other parts and concurrent runs: run one at a time)" : "");
+        try (InProcessServices services = InProcessServices.start(settings, Duration.ofSeconds(5), LATENCY_RABBIT,
+                "blat_")) {
+            ManagedChannel channel = services.userChannel();
+            UserServiceGrpc.UserServiceBlockingStub blocking = UserServiceGrpc.newBlockingStub(channel);
+            long start = System.nanoTime();
+            List<String> ids = createLatencyUsers(blocking);
+            if (ids == null) {
+                return;
+            }
+            System.out.printf("  created %d users over gRPC in %.2f s%n", ids.size(), seconds(start));
+            if (!awaitReadSides(services, "after creating the users")) {
+                return;
+            }
+
+            double maxRate = maxCommandRate(blocking, ids);
+            if (maxRate <= 0) {
+                return;
+            }
+            summary.add(String.format("%-34s %10.0f commands/s (UpdateProfile over gRPC, %d threads back to back,"
+                    + " %d s)", "latency: max command rate", maxRate, MAX_RATE_THREADS, MAX_RATE_TIME.toSeconds()));
+            if (!awaitReadSides(services, "after the maximum rate")) {
+                return;
+            }
+            paced(services, ids, maxRate / 2);
+        } finally {
+            deleteStatsQueues();
+        }
+    }
+
+    private List<String> createLatencyUsers(UserServiceGrpc.UserServiceBlockingStub blocking) throws Exception {
+        String[] ids = new String[LATENCY_USERS];
+        AtomicLong errors = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < MAX_RATE_THREADS; t++) {
+            int first = t;
+            threads.add(Thread.ofPlatform().name("bench-create-" + t).start(() -> {
+                for (int i = first; i < ids.length; i += MAX_RATE_THREADS) {
+                    try {
+                        ids[i] = blocking.withDeadlineAfter(CALL_DEADLINE).createUser(CreateUserRequest.newBuilder()
+                                .setEmail("lat" + i + "@example.com").setUsername("lat" + i)
+                                .setPassword("benchmark-password").setFirstName("Latency").setLastName("L" + i)
+                                .build()).getId();
+                    } catch (RuntimeException e) {
+                        if (errors.incrementAndGet() == 1) {
+                            System.out.println("  CreateUser failed: " + e);
+                        }
+                    }
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).plus(CALL_DEADLINE.multipliedBy(
+                Math.max(1, LATENCY_USERS / MAX_RATE_THREADS / 100))).toNanos();
+        for (Thread thread : threads) {
+            thread.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        }
+        if (threads.stream().anyMatch(Thread::isAlive) || errors.get() > 0) {
+            threads.forEach(Thread::interrupt);
+            fail("latency", "creating " + LATENCY_USERS + " users: " + errors.get() + " errors"
+                    + (threads.stream().anyMatch(Thread::isAlive) ? ", deadline passed" : ""));
+            return null;
+        }
+        return List.of(ids);
+    }
+
+    /** UpdateProfile back to back from {@link #MAX_RATE_THREADS} threads, each on its own users. */
+    private double maxCommandRate(UserServiceGrpc.UserServiceBlockingStub blocking, List<String> ids)
+            throws InterruptedException {
+        AtomicLong counted = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        long begin = System.nanoTime();
+        long countFrom = begin + MAX_RATE_WARMUP.toNanos();
+        long end = countFrom + MAX_RATE_TIME.toNanos();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < MAX_RATE_THREADS; t++) {
+            int first = t;
+            threads.add(Thread.ofPlatform().name("bench-max-" + t).start(() -> {
+                for (int i = first; System.nanoTime() < end; i += MAX_RATE_THREADS) {
+                    String id = ids.get(i % ids.size());
+                    try {
+                        blocking.withDeadlineAfter(CALL_DEADLINE).updateProfile(profileUpdate(id, "M" + i));
+                        long now = System.nanoTime();
+                        if (now >= countFrom && now < end) {
+                            counted.incrementAndGet();
+                        }
+                    } catch (RuntimeException e) {
+                        if (errors.incrementAndGet() == 1) {
+                            System.out.println("  UpdateProfile failed: " + e);
+                        }
+                    }
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join(MAX_RATE_WARMUP.plus(MAX_RATE_TIME).plus(CALL_DEADLINE).plusSeconds(5).toMillis());
+        }
+        double rate = counted.get() / (MAX_RATE_TIME.toNanos() / 1e9);
+        System.out.printf("  maximum rate: %d UpdateProfile acknowledged in %d s (after %d ms of warm-up) by %d"
+                        + " threads = %.0f commands/s, %d errors%n", counted.get(), MAX_RATE_TIME.toSeconds(),
+                MAX_RATE_WARMUP.toMillis(), MAX_RATE_THREADS, rate, errors.get());
+        if (threads.stream().anyMatch(Thread::isAlive) || errors.get() > 0 || counted.get() == 0) {
+            threads.forEach(Thread::interrupt);
+            fail("latency", "measuring the maximum rate: " + errors.get() + " errors, " + counted.get()
+                    + " acknowledged");
+            return 0;
+        }
+        return rate;
+    }
+
+    private static UpdateProfileRequest profileUpdate(String id, String tag) {
+        return UpdateProfileRequest.newBuilder().setUserId(id).setFirstName("Lat" + tag)
+                .setAvatarUrl("https://avatars.example.com/" + tag + ".png").build();
+    }
+
+    /** Waits until both read sides folded every event of the log (the sums of the users' versions match). */
+    private boolean awaitReadSides(InProcessServices services, String when) throws InterruptedException {
+        long events = countIn(services.userSchema(), "SELECT count(*) FROM events");
+        long start = System.nanoTime();
+        boolean done = await(deadline(events), () ->
+                countIn(services.userSchema(), "SELECT coalesce(sum(version), 0) FROM user_read_model") == events
+                        && countIn(services.statsSchema(), "SELECT coalesce(sum(last_event_version), 0) FROM user_stats")
+                        == events, 50);
+        System.out.printf("  read model and stats %s all %d events %s (%.2f s)%s%n", done ? "reached" : "did NOT reach",
+                events, when, seconds(start), done ? "" : String.format("; versions summed: read model %d, stats %d,"
+                        + " %d parked events", countIn(services.userSchema(), "SELECT coalesce(sum(version), 0) FROM user_read_model"),
+                        countIn(services.statsSchema(), "SELECT coalesce(sum(last_event_version), 0) FROM user_stats"),
+                        countIn(services.userSchema(), "SELECT count(*) FROM parked_events")));
+        if (!done) {
+            fail("latency", "the read sides did not catch up with " + events + " events " + when);
+        }
+        return done;
+    }
+
+    /** One command of the paced phase: when it was due, sent, acknowledged (at which version) and seen. */
+    private static final class Probe {
+        final String userId;
+        final long dueNanos;
+        long sentNanos;
+        volatile long version;
+        volatile long ackNanos;
+        volatile boolean failed;
+        /**
+         * Indexed by watcher: when the read model (0) and the stats (1) were first seen at the version, and when
+         * the outbox relay's checkpoint had passed the event (2: published and confirmed; a diagnostic).
+         */
+        final long[] seenNanos = {-1, -1, -1};
+
+        Probe(String userId, long dueNanos) {
+            this.userId = userId;
+            this.dueNanos = dueNanos;
+        }
+    }
+
+    /**
+     * One thread with one connection, asking for all outstanding users in one statement every poll and
+     * stamping the start of the first poll that found each command's version.
+     */
+    private static final class Watcher implements AutoCloseable {
+        private final String name;
+        private final int slot;
+        private final String schema;
+        private final String query;
+        private final java.util.concurrent.ConcurrentLinkedQueue<Probe> incoming =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final AtomicLong outstanding = new AtomicLong();
+        private volatile boolean stop;
+        private volatile Exception error;
+        private long polls;
+        private long pollNanos;
+        private long maxPollNanos;
+        private final Thread thread;
+
+        Watcher(String name, int slot, String schema, String query) {
+            this.name = name;
+            this.slot = slot;
+            this.schema = schema;
+            this.query = query;
+            this.thread = Thread.ofPlatform().name("bench-watch-" + name).start(this::run);
+        }
+
+        void watch(Probe probe) {
+            outstanding.incrementAndGet();
+            incoming.add(probe);
+        }
+
+        long outstanding() {
+            return outstanding.get();
+        }
+
+        private void run() {
+            List<Probe> pending = new ArrayList<>();
+            try (Connection connection = connect(schema); PreparedStatement select = connection.prepareStatement(query)) {
+                Map<UUID, Long> versions = new HashMap<>();
+                while (!stop) {
+                    long pollStart = System.nanoTime();
+                    for (Probe probe; (probe = incoming.poll()) != null; ) {
+                        pending.add(probe);
+                    }
+                    if (!pending.isEmpty()) {
+                        Set<UUID> users = new LinkedHashSet<>();
+                        pending.forEach(probe -> users.add(UUID.fromString(probe.userId)));
+                        select.setArray(1, connection.createArrayOf("uuid", users.toArray()));
+                        versions.clear();
+                        try (ResultSet rows = select.executeQuery()) {
+                            while (rows.next()) {
+                                versions.put(rows.getObject(1, UUID.class), rows.getLong(2));
+                            }
+                        }
+                        long took = System.nanoTime() - pollStart;
+                        polls++;
+                        pollNanos += took;
+                        maxPollNanos = Math.max(maxPollNanos, took);
+                        pending.removeIf(probe -> {
+                            // An acknowledgment newer than this poll waits for the next one: never negative.
+                            if (probe.ackNanos > pollStart) {
+                                return false;
+                            }
+                            Long version = versions.get(UUID.fromString(probe.userId));
+                            if (version == null || version < probe.version) {
+                                return false;
+                            }
+                            probe.seenNanos[slot] = pollStart;
+                            outstanding.decrementAndGet();
+                            return true;
+                        });
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(WATCH_POLL_MICROS * 1000);
+                }
+            } catch (Exception e) {
+                error = e;
+                System.out.println("  watcher " + name + " failed: " + e);
+            }
+        }
+
+        String describe() {
+            return String.format("%s watcher: %d polls, %.2f ms per poll on average, %.1f ms at most%s", name, polls,
+                    polls == 0 ? 0 : pollNanos / 1e6 / polls, maxPollNanos / 1e6, error == null ? "" : ", FAILED " + error);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(10_000);
+        }
+    }
+
+    private void paced(InProcessServices services, List<String> ids, double rate) throws Exception {
+        long commands = Math.max(1, Math.round(rate * PACED_TIME.toNanos() / 1e9));
+        long intervalNanos = Math.round(1e9 / rate);
+        UserServiceGrpc.UserServiceStub async = UserServiceGrpc.newStub(services.userChannel());
+        List<Probe> probes = new ArrayList<>();
+        CountDownLatch answered = new CountDownLatch((int) commands);
+        AtomicLong errors = new AtomicLong();
+        try (Hiccups hiccups = new Hiccups();
+             Horizon horizon = new Horizon();
+             Watcher readModel = new Watcher("read model", 0, services.userSchema(),
+                "SELECT id, version FROM user_read_model WHERE id = ANY(?)");
+             Watcher stats = new Watcher("stats", 1, services.statsSchema(),
+                     "SELECT user_id, last_event_version FROM user_stats WHERE user_id = ANY(?)");
+             Watcher relay = new Watcher("relay", 2, services.userSchema(), """
+                     SELECT e.stream_id, max(e.version) FROM events e JOIN subscriptions s ON s.name = 'outbox_relay'
+                     WHERE e.stream_id = ANY(?)
+                       AND (e.transaction_id, e.position) <= (s.checkpoint_transaction_id, s.checkpoint_position)
+                     GROUP BY e.stream_id
+                     """)) {
+            System.out.printf("  paced: %d UpdateProfile at %.0f/s (half the maximum), one every %.2f ms, open loop;"
+                    + " watchers poll every %d µs%n", commands, rate, intervalNanos / 1e6, WATCH_POLL_MICROS);
+            long begin = System.nanoTime() + 20_000_000;
+            for (long i = 0; i < commands; i++) {
+                long due = begin + i * intervalNanos;
+                for (long wait; (wait = due - System.nanoTime()) > 0; ) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                Probe probe = new Probe(ids.get((int) (i % ids.size())), due);
+                probes.add(probe);
+                probe.sentNanos = System.nanoTime();
+                async.withDeadlineAfter(CALL_DEADLINE).updateProfile(profileUpdate(probe.userId, "P" + i),
+                        new StreamObserver<>() {
+                            @Override
+                            public void onNext(User user) {
+                                probe.version = user.getVersion();
+                                probe.ackNanos = System.nanoTime();
+                                readModel.watch(probe);
+                                stats.watch(probe);
+                                relay.watch(probe);
+                            }
+
+                            @Override
+                            public void onError(Throwable t) {
+                                probe.failed = true;
+                                if (errors.incrementAndGet() == 1) {
+                                    System.out.println("  UpdateProfile failed: " + t);
+                                }
+                                answered.countDown();
+                            }
+
+                            @Override
+                            public void onCompleted() {
+                                answered.countDown();
+                            }
+                        });
+            }
+            long lastSent = probes.getLast().sentNanos;
+            double sentRate = commands <= 1 ? rate : (commands - 1) / ((lastSent - probes.getFirst().sentNanos) / 1e9);
+            boolean allAnswered = answered.await(CALL_DEADLINE.plusSeconds(5).toMillis(), TimeUnit.MILLISECONDS);
+            boolean allSeen = await(SHOW_DEADLINE, () -> readModel.outstanding() == 0 && stats.outstanding() == 0
+                    && relay.outstanding() == 0, 10);
+            readModel.close();
+            stats.close();
+            relay.close();
+
+            long maxLag = probes.stream().mapToLong(p -> p.sentNanos - p.dueNanos).max().orElse(0);
+            System.out.printf("  sent %d commands at %.1f/s (scheduled %.1f/s; latest send %.1f ms behind schedule),"
+                            + " %d errors%s%n", commands, sentRate, rate, maxLag / 1e6, errors.get(),
+                    allAnswered ? "" : ", NOT all answered within " + CALL_DEADLINE.plusSeconds(5).toSeconds() + " s");
+            hiccups.close();
+            horizon.close();
+            System.out.println("  " + hiccups.describe());
+            System.out.println("  " + horizon.describe());
+            System.out.println("  " + readModel.describe());
+            System.out.println("  " + stats.describe());
+            System.out.println("  " + relay.describe());
+            List<Probe> acked = probes.stream().filter(p -> !p.failed && p.ackNanos != 0).toList();
+            Distribution command = Distribution.of(acked.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0);
+            System.out.printf("  command (send → acknowledgment): %s%n", command);
+            Distribution relayed = Distribution.of(acked.stream().filter(p -> p.seenNanos[2] >= 0)
+                    .mapToLong(p -> p.seenNanos[2] - p.ackNanos).toArray(), (int) acked.stream()
+                    .filter(p -> p.seenNanos[2] < 0).count());
+            System.out.printf("  ack → relayed (outbox_relay's checkpoint past the event: published, confirmed): %s%n",
+                    relayed);
+            String[] names = {"ack → read model", "ack → stats"};
+            double[] targets = {READ_MODEL_TARGET_MS, STATS_TARGET_MS};
+            for (int slot = 0; slot < 2; slot++) {
+                int s = slot;
+                long[] latencies = acked.stream().filter(p -> p.seenNanos[s] >= 0)
+                        .mapToLong(p -> p.seenNanos[s] - p.ackNanos).toArray();
+                Distribution d = Distribution.of(latencies, acked.size() - latencies.length);
+                boolean pass = allAnswered && errors.get() == 0 && d.unseen == 0 && d.p99 <= targets[slot];
+                System.out.printf("  %s: %s; target p99 ≤ %.0f ms: %s%n", names[slot], d, targets[slot],
+                        pass ? "PASS" : "FAIL");
+                summary.add(String.format("%-34s p50 %6.1f  p95 %6.1f  p99 %6.1f  max %6.1f ms  (target p99 ≤ %.0f ms)"
+                                + " %s at %.0f commands/s, %d commands%s", "latency: " + names[slot], d.p50, d.p95,
+                        d.p99, d.max, targets[slot], pass ? "PASS" : "FAIL", sentRate, acked.size(),
+                        d.unseen == 0 ? "" : ", " + d.unseen + " never seen within " + SHOW_DEADLINE.toSeconds() + " s"));
+            }
+            summary.add(String.format("%-34s p50 %6.1f  p95 %6.1f  p99 %6.1f  max %6.1f ms  (part of ack → stats;"
+                    + " no target)", "latency: ack → relayed", relayed.p50, relayed.p95, relayed.p99, relayed.max));
+            perSecond(acked, probes.getFirst().dueNanos, horizon);
+            if (errors.get() > 0 || !allAnswered) {
+                fail("latency", errors.get() + " commands failed" + (allAnswered ? "" : ", some not answered"));
+            }
+            if (!allSeen) {
+                System.out.printf("  !! not all seen within %d s: %d outstanding in the read model, %d in the stats%n",
+                        SHOW_DEADLINE.toSeconds(), readModel.outstanding(), stats.outstanding());
+            }
+            crossCheck(services, acked.isEmpty() ? null : acked.getLast());
+        }
+    }
+
+    /**
+     * p99 per second of the paced phase (by acknowledgment time): a tail made in one or two seconds points at a
+     * stall (a pause of the JVM or of the shared machine), a tail spread over all of them at the design.
+     */
+    private static void perSecond(List<Probe> acked, long beginNanos, Horizon horizon) {
+        Map<Long, List<Probe>> bySecond = new java.util.TreeMap<>();
+        for (Probe probe : acked) {
+            bySecond.computeIfAbsent((probe.ackNanos - beginNanos) / 1_000_000_000L, s -> new ArrayList<>()).add(probe);
+        }
+        StringBuilder line = new StringBuilder("  p99 per second (command / read model / relayed / stats, ms;"
+                + " then the oldest xid-holding transaction of the cluster seen that second, ms):");
+        bySecond.forEach((second, in) -> {
+            double command = Distribution.of(in.stream().mapToLong(p -> p.ackNanos - p.sentNanos).toArray(), 0).p99;
+            Distribution read = Distribution.of(in.stream().filter(p -> p.seenNanos[0] >= 0)
+                    .mapToLong(p -> p.seenNanos[0] - p.ackNanos).toArray(), 0);
+            Distribution stats = Distribution.of(in.stream().filter(p -> p.seenNanos[1] >= 0)
+                    .mapToLong(p -> p.seenNanos[1] - p.ackNanos).toArray(), 0);
+            Distribution relayed = Distribution.of(in.stream().filter(p -> p.seenNanos[2] >= 0)
+                    .mapToLong(p -> p.seenNanos[2] - p.ackNanos).toArray(), 0);
+            line.append(String.format(" [%ds %.0f/%.0f/%.0f/%.0f h%.0f]", second, command, read.p99, relayed.p99,
+                    stats.p99, horizon.oldestIn(beginNanos + second * 1_000_000_000L, 1_000_000_000L) / 1e6));
+        });
+        System.out.println(line);
+    }
+
+    /**
+     * Samples every 20 ms the age of the oldest transaction holding a transaction id anywhere in the PostgreSQL
+     * cluster. The projections read only below the snapshot's xmin, which is cluster-wide: one long writing
+     * transaction, in any database (another benchmark's, a migration's), holds the read model and the relay
+     * back until it ends, and the latencies of that moment show it.
+     */
+    private static final class Horizon implements AutoCloseable {
+        private volatile boolean stop;
+        private final List<long[]> samples = new ArrayList<>();
+        private final Thread thread = Thread.ofPlatform().name("bench-horizon").daemon().start(this::run);
+
+        private void run() {
+            try (Connection connection = connect(null); PreparedStatement select = connection.prepareStatement("""
+                    SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)) * 1e9, 0)::bigint
+                    FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                    """)) {
+                while (!stop) {
+                    long at = System.nanoTime();
+                    try (ResultSet row = select.executeQuery()) {
+                        row.next();
+                        synchronized (samples) {
+                            samples.add(new long[] {at, row.getLong(1)});
+                        }
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+                }
+            } catch (SQLException e) {
+                System.out.println("  horizon sampler failed: " + e);
+            }
+        }
+
+        /** The oldest age seen in samples taken within [from, from + length). */
+        long oldestIn(long from, long length) {
+            synchronized (samples) {
+                return samples.stream().filter(s -> s[0] >= from && s[0] < from + length).mapToLong(s -> s[1]).max()
+                        .orElse(0);
+            }
+        }
+
+        String describe() {
+            synchronized (samples) {
+                long over50 = samples.stream().filter(s -> s[1] > 50_000_000).count();
+                return String.format("oldest xid-holding transaction in the cluster (%d samples, every 20 ms): at most"
+                                + " %.0f ms old; %d samples saw one older than 50 ms", samples.size(),
+                        samples.stream().mapToLong(s -> s[1]).max().orElse(0) / 1e6, over50);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(1000);
+        }
+    }
+
+    /**
+     * A thread that asks to sleep 1 ms again and again and records how much longer it took (like jHiccup):
+     * stalls of this JVM (GC, safepoints) or of the machine (CPU taken by others) show up here, and in every
+     * latency of the same moment.
+     */
+    private static final class Hiccups implements AutoCloseable {
+        private volatile boolean stop;
+        private long samples;
+        private long over10;
+        private long worstNanos;
+        private long lostNanos;
+        private final Thread thread = Thread.ofPlatform().name("bench-hiccups").daemon().start(this::run);
+
+        private void run() {
+            while (!stop) {
+                long before = System.nanoTime();
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                long late = System.nanoTime() - before - 1_000_000;
+                samples++;
+                worstNanos = Math.max(worstNanos, late);
+                if (late > 10_000_000) {
+                    over10++;
+                    lostNanos += late;
+                }
+            }
+        }
+
+        String describe() {
+            return String.format("hiccups (1 ms sleeps, %d): worst %.1f ms late, %d over 10 ms late (%.0f ms in all)",
+                    samples, worstNanos / 1e6, over10, lostNanos / 1e6);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop = true;
+            thread.join(1000);
+        }
+    }
+
+    /** The last command, read back through the services' own RPCs: GetUser(min_version) and GetUserStats. */
+    private static void crossCheck(InProcessServices services, Probe last) {
+        if (last == null) {
+            return;
+        }
+        try {
+            User user = UserServiceGrpc.newBlockingStub(services.userChannel()).withDeadlineAfter(CALL_DEADLINE)
+                    .getUser(GetUserRequest.newBuilder().setUserId(last.userId).setMinVersion(last.version).build());
+            UserStats userStats = UserStatsServiceGrpc.newBlockingStub(services.statsChannel())
+                    .withDeadlineAfter(CALL_DEADLINE)
+                    .getUserStats(GetUserStatsRequest.newBuilder().setUserId(last.userId).build());
+            boolean agree = user.getVersion() >= last.version && userStats.getLastEventVersion() >= last.version;
+            System.out.printf("  check over gRPC, last command (user %s, version %d): GetUser(min_version) version %d,"
+                            + " GetUserStats last_event_version %d, profile_updates %d%s%n", last.userId, last.version,
+                    user.getVersion(), userStats.getLastEventVersion(), userStats.getProfileUpdates(),
+                    agree ? "" : "  !! BEHIND");
+        } catch (RuntimeException e) {
+            System.out.println("  !! check over gRPC failed: " + e);
+        }
+    }
+
+    /** Percentiles (nearest rank) in milliseconds; commands never seen count as slower than any seen. */
+    private record Distribution(int count, int unseen, double p50, double p95, double p99, double max) {
+
+        static Distribution of(long[] nanos, int unseen) {
+            long[] sorted = nanos.clone();
+            Arrays.sort(sorted);
+            int total = sorted.length + unseen;
+            return new Distribution(sorted.length, unseen, rank(sorted, total, 0.50), rank(sorted, total, 0.95),
+                    rank(sorted, total, 0.99), unseen > 0 ? Double.POSITIVE_INFINITY
+                    : sorted.length == 0 ? Double.NaN : sorted[sorted.length - 1] / 1e6);
+        }
+
+        private static double rank(long[] sorted, int total, double quantile) {
+            if (total == 0) {
+                return Double.NaN;
+            }
+            int index = (int) Math.ceil(quantile * total) - 1;
+            return index >= sorted.length ? Double.POSITIVE_INFINITY : sorted[Math.max(0, index)] / 1e6;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%d measured, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms%s", count, p50, p95,
+                    p99, max, unseen == 0 ? "" : ", " + unseen + " never seen");
+        }
+    }
+
+    /** The stats consumer's queues on the latency part's virtual host (the services declared them). */
+    private static void deleteStatsQueues() {
+        ConnectionFactory factory = rabbitFactory();
+        factory.setVirtualHost(LATENCY_VHOST);
+        try (com.rabbitmq.client.Connection connection = factory.newConnection("projections benchmark cleanup")) {
+            for (String queue : List.of(STATS_QUEUE, STATS_DLQ)) {
+                Channel channel = connection.createChannel();
+                channel.queueDelete(queue);
+                channel.close();
+            }
+        } catch (Exception e) {
+            System.out.println("cannot delete the stats queues on vhost " + LATENCY_VHOST + ": " + e);
         }
     }
 
