@@ -42,8 +42,6 @@ final class EventLog {
             LIMIT ?
             """;
 
-    private static final String STREAM = "SELECT " + COLUMNS + " FROM events WHERE stream_id = ? ORDER BY version";
-
     private static final String STREAMS = "SELECT " + COLUMNS
             + " FROM events WHERE stream_id = ANY (?) ORDER BY stream_id, version";
 
@@ -67,10 +65,7 @@ final class EventLog {
 
     /** Every event of one stream, in version order. */
     List<LoggedEvent> stream(Connection connection, UUID streamId) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(STREAM)) {
-            statement.setObject(1, streamId);
-            return read(statement);
-        }
+        return streams(connection, List.of(streamId)).getOrDefault(streamId, List.of());
     }
 
     /** Every event of each of {@code streamIds}, in version order per stream, in one statement. */
