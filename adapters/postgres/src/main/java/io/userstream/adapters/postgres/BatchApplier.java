@@ -32,10 +32,20 @@ import java.util.logging.Logger;
  */
 final class BatchApplier {
 
-    /** What a step did. */
-    record Result(boolean progressed, String stoppedOn) {
-        static final Result IDLE = new Result(false, null);
-        static final Result PROGRESSED = new Result(true, null);
+    /**
+     * What a step did.
+     *
+     * @param progressed whether the track moved on
+     * @param stoppedOn  why the stop policy stopped the track; null if it did not
+     * @param heldBack   nothing could be read, yet the log holds committed events after the track: they wait
+     *                   behind the horizon (an older transaction still running, see {@link EventLog}). Whatever
+     *                   ends that transaction need not send a NOTIFY, so the caller must look again soon
+     *                   rather than wait for one.
+     */
+    record Result(boolean progressed, String stoppedOn, boolean heldBack) {
+        static final Result IDLE = new Result(false, null, false);
+        static final Result HELD_BACK = new Result(false, null, true);
+        static final Result PROGRESSED = new Result(true, null, false);
     }
 
     /** The rebuild this track belongs to has ended or been replaced: its driver must stop. */
@@ -74,6 +84,7 @@ final class BatchApplier {
         List<RecordedUserEvent> decoded = List.of();
         String undecodable;
         Checkpoint reached;
+        boolean heldBack;
     }
 
     /**
@@ -92,6 +103,10 @@ final class BatchApplier {
                 lockTrack(connection, track);
                 syncPosition(connection, track);
                 attempt.read = log.after(connection, track.checkpoint, track.sizer.limit());
+                if (attempt.read.isEmpty()) {
+                    attempt.heldBack = log.anyAfter(connection, track.checkpoint);
+                    return null;
+                }
                 attempt.decoded = decode(attempt.read, attempt);
                 if (attempt.decoded.isEmpty()) {
                     return null;
@@ -128,7 +143,7 @@ final class BatchApplier {
             // The first event of the batch cannot be decoded: it is the culprit, no SQL needed to tell.
             return eventFailed(connection, track, attempt.read.getFirst(), attempt.undecodable);
         }
-        return Result.IDLE;
+        return attempt.heldBack ? Result.HELD_BACK : Result.IDLE;
     }
 
     /** Decodes {@code read} up to the first event that cannot be decoded, whose error goes to {@code attempt}. */
@@ -201,7 +216,7 @@ final class BatchApplier {
             track.retryAfter(FailingEventPolicy.stoppedRetry());
             LOG.severe(() -> "subscription " + track.describe() + " " + reason);
         }
-        return new Result(false, reason);
+        return new Result(false, reason, false);
     }
 
     /**

@@ -42,6 +42,11 @@ final class EventLog {
             LIMIT ?
             """;
 
+    /** Whether anything at all follows the checkpoint, horizon or not: an index probe. */
+    private static final String ANY_AFTER = """
+            SELECT EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.position) > (?::text::xid8, ?))
+            """;
+
     private static final String STREAMS = "SELECT " + COLUMNS
             + " FROM events WHERE stream_id = ANY (?) ORDER BY stream_id, version";
 
@@ -60,6 +65,21 @@ final class EventLog {
             statement.setLong(2, checkpoint.position());
             statement.setInt(3, limit);
             return read(statement);
+        }
+    }
+
+    /**
+     * Whether the log holds events after {@code checkpoint} that {@link #after} may not return yet, because an
+     * older transaction is still running: with nothing read, this tells "at the end" from "held back".
+     */
+    boolean anyAfter(Connection connection, Checkpoint checkpoint) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(ANY_AFTER)) {
+            statement.setString(1, Long.toString(checkpoint.transactionId()));
+            statement.setLong(2, checkpoint.position());
+            try (ResultSet row = statement.executeQuery()) {
+                row.next();
+                return row.getBoolean(1);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.userstream.adapters.postgres;
 
 import io.userstream.application.port.out.ProjectionObserver;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,6 +37,9 @@ final class SubscriptionRunner implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(SubscriptionRunner.class.getName());
     private static final Duration REBUILD_CHECK_INTERVAL = Duration.ofSeconds(1);
+    /** How soon a track held back by the horizon looks again; doubling up to the last, while it stays held. */
+    private static final Duration HELD_BACK_FIRST_WAIT = Duration.ofMillis(2);
+    private static final Duration HELD_BACK_LAST_WAIT = Duration.ofMillis(100);
 
     private final SessionConnections sessions;
     private final Projection projection;
@@ -116,19 +120,33 @@ final class SubscriptionRunner implements AutoCloseable {
         }
         Track live = Track.live(name(), projection.table(), settings.batchSize());
         long nextRebuildCheck = 0;
+        Duration heldBackWait = HELD_BACK_FIRST_WAIT;
         while (!stopping) {
-            boolean progressed = applier.step(connection, live).progressed();
-            drainNotifications(connection);
+            BatchApplier.Result step = applier.step(connection, live);
+            // A NOTIFY that came in during the step may be for an event the step's snapshot did not see:
+            // if any came, look again at once instead of waiting for the next one (a lost wake-up).
+            boolean notified = drainNotifications(connection);
             // When idle (requestRebuild wakes us with a NOTIFY), and now and then under a writer that never
             // lets the live track idle.
-            if (!progressed || System.nanoTime() - nextRebuildCheck > 0) {
+            if (!step.progressed() || System.nanoTime() - nextRebuildCheck > 0) {
                 startRebuildIfWanted(connection, live);
                 nextRebuildCheck = System.nanoTime() + REBUILD_CHECK_INTERVAL.toNanos();
             }
-            if (!progressed) {
-                awaitNotification(connection, live);
+            if (step.progressed() || notified) {
+                heldBackWait = HELD_BACK_FIRST_WAIT;
+            } else if (step.heldBack()) {
+                // Committed events wait behind an older transaction whose end may send no NOTIFY (a batch of
+                // another subscription, a transaction in another database): look again soon, backing off.
+                awaitNotification(connection, live, heldBackWait);
+                heldBackWait = min(heldBackWait.multipliedBy(2), HELD_BACK_LAST_WAIT);
+            } else {
+                awaitNotification(connection, live, settings.pollInterval());
             }
         }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** Starts a rebuild driver if a rebuild is requested or was interrupted, and none runs here. */
@@ -214,16 +232,20 @@ final class SubscriptionRunner implements AutoCloseable {
         }
     }
 
-    /** Notifications pile up in the driver until read; progress loops would otherwise collect them for ever. */
-    private static void drainNotifications(Connection connection) throws SQLException {
-        connection.unwrap(PGConnection.class).getNotifications();
+    /**
+     * Notifications pile up in the driver until read; progress loops would otherwise collect them for ever.
+     * True if any had come.
+     */
+    private static boolean drainNotifications(Connection connection) throws SQLException {
+        PGNotification[] received = connection.unwrap(PGConnection.class).getNotifications();
+        return received != null && received.length > 0;
     }
 
-    private void awaitNotification(Connection connection, Track live) throws SQLException {
+    private void awaitNotification(Connection connection, Track live, Duration atMost) throws SQLException {
         PGConnection pg = connection.unwrap(PGConnection.class);
-        // Returns at the first NOTIFY (delivered only when the appending transaction commits), after the
-        // poll interval, or when an event waiting for its retry is due, whichever comes first.
-        Duration wait = settings.pollInterval();
+        // Returns at the first NOTIFY (delivered only when the appending transaction commits), after
+        // atMost, or when an event waiting for its retry is due, whichever comes first.
+        Duration wait = min(atMost, settings.pollInterval());
         Duration untilRetry = live.untilRetry();
         if (untilRetry.compareTo(wait) < 0) {
             wait = untilRetry;

@@ -94,6 +94,33 @@ class SubscriptionRunnerTest {
     }
 
     @Test
+    void an_event_held_back_by_a_transaction_that_sends_no_notify_is_applied_soon_after_it_ends_not_at_the_next_poll()
+            throws Exception {
+        // A poll interval far longer than the deadline below: only a prompt second look can meet it.
+        SubscriptionSettings slowPoll = new SubscriptionSettings(50, Duration.ofMinutes(2), Duration.ofMillis(200), 3,
+                Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+        PostgresProjections projections = start(slowPoll, new RecordingProjection());
+        UserId first = append();
+        Eventually.await("the first event is applied (its NOTIFY wakes the runner)", Duration.ofSeconds(10),
+                () -> appliedStreams().contains(first.value()));
+        try (Connection holder = db.rawConnection(); Statement statement = holder.createStatement()) {
+            // Holds a transaction id, as a batch of another subscription or a transaction in another database
+            // does; it writes no event, so its end sends no NOTIFY.
+            holder.setAutoCommit(false);
+            statement.execute("SELECT pg_current_xact_id()");
+            UserId held = append();
+            Eventually.await("the holder has held the horizon for a while", Duration.ofSeconds(10),
+                    () -> projections.statuses().getFirst().horizonBlockedSeconds() >= 0.5);
+            assertThat(appliedStreams()).as("behind the horizon").doesNotContain(held.value());
+
+            holder.commit();
+            // Looked at again within 100 ms of backing off; without that second look, it waited 12 s here.
+            Eventually.await("the held event is applied long before the next poll", Duration.ofSeconds(5),
+                    () -> appliedStreams().contains(held.value()));
+        }
+    }
+
+    @Test
     void a_connection_killed_mid_batch_loses_nothing_and_applies_nothing_twice() throws Exception {
         List<UserId> users = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
