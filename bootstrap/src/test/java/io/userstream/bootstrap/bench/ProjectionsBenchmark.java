@@ -1213,19 +1213,27 @@ public final class ProjectionsBenchmark {
     private static final class Horizon implements AutoCloseable {
         private volatile boolean stop;
         private final List<long[]> samples = new ArrayList<>();
+        /** Who the oldest holder was, in samples where it was older than 50 ms: how often each. */
+        private final Map<String, Integer> holders = new java.util.TreeMap<>();
         private final Thread thread = Thread.ofPlatform().name("bench-horizon").daemon().start(this::run);
 
         private void run() {
             try (Connection connection = connect(null); PreparedStatement select = connection.prepareStatement("""
-                    SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)) * 1e9, 0)::bigint
+                    SELECT (extract(epoch FROM clock_timestamp() - xact_start) * 1e9)::bigint,
+                           datname || ' / ' || coalesce(nullif(application_name, ''), '?') || ' / ' || state
+                               || ' / ' || left(regexp_replace(query, '\\s+', ' ', 'g'), 60)
                     FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                    ORDER BY xact_start LIMIT 1
                     """)) {
                 while (!stop) {
                     long at = System.nanoTime();
                     try (ResultSet row = select.executeQuery()) {
-                        row.next();
+                        long age = row.next() ? row.getLong(1) : 0;
                         synchronized (samples) {
-                            samples.add(new long[] {at, row.getLong(1)});
+                            samples.add(new long[] {at, age});
+                            if (age > 50_000_000) {
+                                holders.merge(row.getString(2), 1, Integer::sum);
+                            }
                         }
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
@@ -1248,7 +1256,10 @@ public final class ProjectionsBenchmark {
                 long over50 = samples.stream().filter(s -> s[1] > 50_000_000).count();
                 return String.format("oldest xid-holding transaction in the cluster (%d samples, every 20 ms): at most"
                                 + " %.0f ms old; %d samples saw one older than 50 ms", samples.size(),
-                        samples.stream().mapToLong(s -> s[1]).max().orElse(0) / 1e6, over50);
+                        samples.stream().mapToLong(s -> s[1]).max().orElse(0) / 1e6, over50)
+                        + holders.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                                .limit(8).map(e -> "\n    " + e.getValue() + " × " + e.getKey())
+                                .collect(java.util.stream.Collectors.joining());
             }
         }
 

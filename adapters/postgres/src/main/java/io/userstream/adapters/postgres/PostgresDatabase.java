@@ -76,6 +76,10 @@ public final class PostgresDatabase implements AutoCloseable {
         config.setMaximumPoolSize(settings.maxPoolSize());
         config.setConnectionTimeout(settings.connectTimeout().toMillis());
         config.setPoolName(poolName);
+        // Names every connection in pg_stat_activity, so that an operator sees which service holds what.
+        if (!settings.jdbcUrl().contains("ApplicationName=")) {
+            config.addDataSourceProperty("ApplicationName", poolName);
+        }
         HikariDataSource dataSource = new HikariDataSource(config);
         try {
             Flyway.configure()
