@@ -33,11 +33,27 @@ final class EventLog {
      * once read in the text order of transaction ids ("100" before "99"). With the LIMIT, a batch could then
      * end at a newer transaction than events it had not read yet, and the checkpoint passed them for good.
      * Ordered by the xid8 column, the read also walks the (transaction_id, position) index and stops at LIMIT.
+     *
+     * The horizon is the snapshot's xmin, except that transactions of OTHER databases of the cluster are passed
+     * over: they hold transaction ids from the same cluster-wide counter, so they are in the snapshot's list of
+     * running ones, yet they cannot write this database's events. Without this, a long transaction anywhere in
+     * the cluster (user-stats-service's database, a migration, another team's job) held every subscription
+     * back until it ended. A running transaction is passed over only if pg_stat_activity names it as another
+     * database's (readable by any role); one it no longer lists, or lists without a database, still counts.
+     * A transaction id belongs to one transaction in one database for ever, so however late pg_stat_activity
+     * is read, what it says of an id stays true. With no other database's transaction running, this is
+     * exactly the snapshot's xmin.
      */
     private static final String AFTER = "SELECT " + COLUMNS + """
             FROM events e
             WHERE (e.transaction_id, e.position) > (?::text::xid8, ?)
-              AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+              AND e.transaction_id < coalesce(
+                  (SELECT min(running.xid) FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
+                   WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity other
+                                     WHERE other.backend_xid = xid(running.xid)
+                                       AND other.datid <> (SELECT oid FROM pg_database
+                                                           WHERE datname = current_database()))),
+                  pg_snapshot_xmax(pg_current_snapshot()))
             ORDER BY e.transaction_id, e.position
             LIMIT ?
             """;

@@ -341,13 +341,15 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     }
 
     /**
-     * Age of the oldest open transaction that has written (holds an xid): the log's horizon cannot
-     * pass it, so every subscription waits for it. Zero when there is none.
+     * Age of the oldest open transaction of this database that has written (holds an xid): the log's
+     * horizon cannot pass it, so every subscription waits for it (other databases' are passed over, see
+     * {@link EventLog}). Zero when there is none.
      */
     private static double horizonBlockedSeconds(DbExecute exec) {
         DbRow row = exec.get("""
                 SELECT coalesce(extract(epoch FROM clock_timestamp() - min(xact_start)), 0)::float8 AS seconds
                 FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+                  AND coalesce(datid = (SELECT oid FROM pg_database WHERE datname = current_database()), true)
                 """).orElseThrow();
         return Db.float8(row, "seconds");
     }

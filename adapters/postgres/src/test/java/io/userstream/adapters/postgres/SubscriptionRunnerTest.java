@@ -121,6 +121,22 @@ class SubscriptionRunnerTest {
     }
 
     @Test
+    void a_long_transaction_in_another_database_of_the_cluster_does_not_hold_the_subscription_back() throws Exception {
+        PostgresProjections projections = start(new RecordingProjection());
+        try (Connection elsewhere = db.otherDatabaseConnection(); Statement statement = elsewhere.createStatement()) {
+            // Holds a transaction id of the same cluster-wide counter, so it is in every snapshot's running list.
+            elsewhere.setAutoCommit(false);
+            statement.execute("SELECT pg_current_xact_id()");
+            UserId during = append();
+            Eventually.await("the event is applied while the other database's transaction stays open",
+                    Duration.ofSeconds(10), () -> appliedStreams().contains(during.value()));
+            assertThat(projections.statuses().getFirst().horizonBlockedSeconds())
+                    .as("nothing of this database holds the horizon").isLessThan(0.5);
+            elsewhere.rollback();
+        }
+    }
+
+    @Test
     void a_connection_killed_mid_batch_loses_nothing_and_applies_nothing_twice() throws Exception {
         List<UserId> users = new ArrayList<>();
         for (int i = 0; i < 120; i++) {

@@ -62,6 +62,11 @@ final class TestDatabase implements AutoCloseable {
         return connection;
     }
 
+    /** A raw connection to the same server's {@code postgres} database: another database of the cluster. */
+    Connection otherDatabaseConnection() throws SQLException {
+        return DriverManager.getConnection(URL.replaceFirst("/[^/?]+(?=\\?|$)", "/postgres"), USER, "");
+    }
+
     /**
      * Makes the next {@code times} rows inserted into {@code table} that match {@code when} (a condition on
      * {@code NEW}) fail at the database with {@code sqlState}, naming {@code constraint} if not null: a lost
