@@ -63,7 +63,8 @@ public final class PostgresDatabase implements AutoCloseable {
      * if the database is unreachable.
      *
      * @param flywayLocation where the service's migrations are, e.g. {@code classpath:db/migration/stats}
-     * @param poolName       names the pool's threads and log lines, e.g. {@code userstream-stats}
+     * @param poolName       names the pool's threads, log lines and connections ({@code application_name}),
+     *                       e.g. {@code userstream-stats}
      */
     public static PostgresDatabase open(PostgresSettings settings, String flywayLocation, String poolName) {
         Objects.requireNonNull(flywayLocation, "flywayLocation");
