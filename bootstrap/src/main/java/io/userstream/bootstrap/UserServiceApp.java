@@ -61,7 +61,7 @@ final class UserServiceApp implements AutoCloseable {
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             UserEventStore eventStore = new MeteredUserEventStore(
-                    new PostgresUserEventStore(database.dbClient()), meters);
+                    new PostgresUserEventStore(database), meters);
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);

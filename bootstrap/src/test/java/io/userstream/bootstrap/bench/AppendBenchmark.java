@@ -68,7 +68,7 @@ public final class AppendBenchmark {
                     return false;
                 }
             };
-            UserCommandService service = new UserCommandService(new PostgresUserEventStore(database.dbClient()),
+            UserCommandService service = new UserCommandService(new PostgresUserEventStore(database),
                     noHashing, () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());
             CommandContext context = new CommandContext("bench", Optional.empty(), "bench");
 

@@ -427,7 +427,7 @@ public final class ProjectionsBenchmark {
                 return false;
             }
         };
-        UserCommandService service = new UserCommandService(new PostgresUserEventStore(database.dbClient()),
+        UserCommandService service = new UserCommandService(new PostgresUserEventStore(database),
                 noHashing, () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());
         CommandContext context = new CommandContext("bench", Optional.empty(), "bench");
         AtomicBoolean stop = new AtomicBoolean();

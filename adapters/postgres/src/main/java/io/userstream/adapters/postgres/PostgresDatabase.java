@@ -24,6 +24,8 @@ public final class PostgresDatabase implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final DbClient dbClient;
     private final SessionConnections sessions;
+    /** Started by the first event store over this database; user-stats-service's never needs one. */
+    private AppendNotifier appendNotifier;
 
     private PostgresDatabase(HikariDataSource dataSource) {
         this.dataSource = dataSource;
@@ -114,6 +116,14 @@ public final class PostgresDatabase implements AutoCloseable {
         return dataSource;
     }
 
+    /** What the event store tells of its appends, so that subscriptions wake; one per database, started lazily. */
+    synchronized AppendNotifier appendNotifier() {
+        if (appendNotifier == null) {
+            appendNotifier = new AppendNotifier(sessions);
+        }
+        return appendNotifier;
+    }
+
     /** Whether a connection can be had and answers; for health checks. */
     public boolean isReachable() {
         return sessions.isValid(2);
@@ -122,6 +132,11 @@ public final class PostgresDatabase implements AutoCloseable {
     @Override
     public void close() {
         try {
+            synchronized (this) {
+                if (appendNotifier != null) {
+                    appendNotifier.close();
+                }
+            }
             dbClient.close();
         } finally {
             dataSource.close();

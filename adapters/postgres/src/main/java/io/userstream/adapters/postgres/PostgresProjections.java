@@ -136,7 +136,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                             EXCLUDED.rebuild_requested_at),
                         rebuild_queued = subscriptions.rebuild_queued OR subscriptions.rebuild_started_at IS NOT NULL
                     """, name);
-            exec.get("SELECT pg_notify('userstream_events', '')::text AS sent");
+            exec.get("SELECT pg_notify('" + AppendNotifier.CHANNEL + "', '')::text AS sent");
             return status(exec, name, horizonBlockedSeconds(exec));
         });
     }

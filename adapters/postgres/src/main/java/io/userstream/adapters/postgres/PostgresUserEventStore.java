@@ -27,6 +27,9 @@ import java.util.UUID;
  * database aborts (a deadlock between two appends' reservation changes, SQLSTATE class 40) wrote nothing
  * and is run again by {@link Db}.
  *
+ * <p>A committed append wakes the subscriptions through the database's {@link AppendNotifier}, not with a
+ * {@code NOTIFY} of its own: that would make concurrent appends commit one at a time.
+ *
  * <p>The statements go through the Helidon {@link DbClient}. It binds a {@link UUID} as text and arrays
  * through {@code setObject}, hence the {@code ::uuid} casts and the arrays of strings: ids and instants
  * travel as their text form and PostgreSQL parses them.
@@ -74,11 +77,13 @@ public final class PostgresUserEventStore implements UserEventStore {
             """;
 
     private final Db db;
+    private final AppendNotifier notifier;
     private final UserEventCodec codec = new UserEventCodec();
 
-    /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
-    public PostgresUserEventStore(DbClient dbClient) {
-        this.db = new Db(dbClient);
+    /** @param database user-service's database: its DbClient, and its notifier that wakes the subscriptions */
+    public PostgresUserEventStore(PostgresDatabase database) {
+        this.db = new Db(database.dbClient());
+        this.notifier = database.appendNotifier();
     }
 
     @Override
@@ -111,8 +116,12 @@ public final class PostgresUserEventStore implements UserEventStore {
                     .execute()
                     .flatMap(row -> row.column("new_version").asOptional())
                     .map(version -> ((Number) version).longValue()));
-            // No row appended: the guard saw another version.
-            return newVersion.<AppendOutcome>map(AppendOutcome.Appended::new).orElseGet(AppendOutcome.VersionConflict::new);
+            if (newVersion.isEmpty()) {
+                // No row appended: the guard saw another version.
+                return new AppendOutcome.VersionConflict();
+            }
+            notifier.appended();
+            return new AppendOutcome.Appended(newVersion.get());
         } catch (DatabaseException e) {
             return outcomeOfViolation(e, request.reservations().claim()).orElseThrow(() -> e);
         }

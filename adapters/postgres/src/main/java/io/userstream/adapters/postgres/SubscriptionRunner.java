@@ -116,7 +116,7 @@ final class SubscriptionRunner implements AutoCloseable {
     private void follow(Connection connection) throws SQLException {
         ensureRegistered(connection);
         try (Statement listen = connection.createStatement()) {
-            listen.execute("LISTEN userstream_events");
+            listen.execute("LISTEN " + AppendNotifier.CHANNEL);
         }
         Track live = Track.live(name(), projection.table(), settings.batchSize());
         long nextRebuildCheck = 0;

@@ -93,7 +93,7 @@ public final class DbClientCostBenchmark {
         try (TestDatabase db = TestDatabase.create(threads)) {
             DataSource pool = db.database().dataSource();
             printServer(pool);
-            PostgresUserEventStore store = new PostgresUserEventStore(db.database().dbClient());
+            PostgresUserEventStore store = new PostgresUserEventStore(db.database());
             PostgresUserReadModel readModel = new PostgresUserReadModel(db.database().dbClient());
             PlainJdbc jdbc = new PlainJdbc(pool, store);
             NewUsers users = new NewUsers();

@@ -43,7 +43,7 @@ class PostgresAuditTrailTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dbClient());
+        store = new PostgresUserEventStore(db.database());
         auditTrail = new PostgresAuditTrail(db.database().dbClient());
     }
 

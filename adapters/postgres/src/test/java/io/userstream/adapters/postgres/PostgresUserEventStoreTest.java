@@ -58,7 +58,7 @@ class PostgresUserEventStoreTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dbClient());
+        store = new PostgresUserEventStore(db.database());
     }
 
     @AfterAll

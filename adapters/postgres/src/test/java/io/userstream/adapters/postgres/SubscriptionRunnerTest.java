@@ -55,7 +55,7 @@ class SubscriptionRunnerTest {
     @BeforeEach
     void open() throws SQLException {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dbClient());
+        store = new PostgresUserEventStore(db.database());
         try (Connection connection = db.rawConnection(); Statement ddl = connection.createStatement()) {
             // A sequence of its own, not owned by the table: a rebuild swaps a copy (LIKE ... INCLUDING ALL) in
             // and drops the original, which an owned (SERIAL) sequence would forbid.
@@ -134,6 +134,23 @@ class SubscriptionRunnerTest {
                     .as("nothing of this database holds the horizon").isLessThan(0.5);
             elsewhere.rollback();
         }
+    }
+
+    @Test
+    void appends_wake_the_subscription_at_once_even_after_the_notifier_lost_its_connection() throws Exception {
+        SubscriptionSettings slowPoll = new SubscriptionSettings(50, Duration.ofMinutes(2), Duration.ofMillis(200), 3,
+                Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+        start(slowPoll, new RecordingProjection());
+        UserId first = append();
+        Eventually.await("the first append's notification wakes the runner (its poll is 2 min away)",
+                Duration.ofSeconds(10), () -> appliedStreams().contains(first.value()));
+
+        assertThat(queryLong("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                + " WHERE query LIKE '%set_config(''synchronous_commit''%' AND pid <> pg_backend_pid()"))
+                .as("the notifier's connection, killed").isEqualTo(1);
+        UserId second = append();
+        Eventually.await("the notifier reconnects and the next append wakes the runner", Duration.ofSeconds(10),
+                () -> appliedStreams().contains(second.value()));
     }
 
     @Test

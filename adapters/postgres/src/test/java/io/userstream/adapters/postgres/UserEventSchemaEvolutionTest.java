@@ -32,7 +32,7 @@ class UserEventSchemaEvolutionTest {
     @BeforeAll
     static void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dbClient());
+        store = new PostgresUserEventStore(db.database());
     }
 
     @AfterAll

@@ -57,7 +57,7 @@ class UserReadModelProjectionTest {
     @BeforeEach
     void open() {
         db = TestDatabase.create();
-        store = new PostgresUserEventStore(db.database().dbClient());
+        store = new PostgresUserEventStore(db.database());
         PasswordHash constant = new PasswordHash("$argon2id$test");
         commands = new UserCommandService(store, new PasswordHasher() {
             @Override
