@@ -87,8 +87,9 @@ final class GrpcServer {
                             List<ServerInterceptor> interceptors, List<String> serviceNames,
                             Map<String, BooleanSupplier> readiness, List<HttpService> httpServices) {
         HealthStatusManager grpcHealth = new HealthStatusManager();
-        // Calls block on JDBC and on Argon2id: a virtual thread each keeps Netty's event loops free
-        // without sizing a pool.
+        // Calls block on JDBC: a virtual thread each keeps Netty's event loops free without sizing a pool.
+        // Nothing CPU-bound runs on them for long: Argon2id runs on its own bounded pool of platform
+        // threads (BoundedPasswordHasher), because a virtual thread computing holds its carrier.
         ExecutorService callExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("grpc-call-", 0).factory());
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))

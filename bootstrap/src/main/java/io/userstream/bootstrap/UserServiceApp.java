@@ -10,6 +10,7 @@ import io.userstream.adapters.grpc.UserGrpcService;
 import io.userstream.adapters.metrics.MeteredIntegrationEventPublisher;
 import io.userstream.adapters.metrics.MeteredUserEventStore;
 import io.userstream.adapters.metrics.MeteredUserQueries;
+import io.userstream.adapters.metrics.PasswordHashingMetrics;
 import io.userstream.adapters.metrics.ProjectionMetrics;
 import io.userstream.adapters.postgres.PostgresAuditTrail;
 import io.userstream.adapters.postgres.PostgresDatabase;
@@ -17,11 +18,13 @@ import io.userstream.adapters.postgres.PostgresProjections;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
 import io.userstream.adapters.postgres.PostgresUserReadModel;
 import io.userstream.adapters.rabbitmq.RabbitIntegrationEventPublisher;
+import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
+import io.userstream.application.support.BoundedPasswordHasher;
 import io.userstream.application.support.UuidV7Generator;
 import io.userstream.proto.user.v1.UserServiceGrpc;
 
@@ -45,19 +48,33 @@ final class UserServiceApp implements AutoCloseable {
     private final PostgresProjections projections;
     private final ProjectionMetrics projectionMetrics;
     private final Optional<RabbitIntegrationEventPublisher> publisher;
+    private final BoundedPasswordHasher hashing;
 
     private UserServiceApp(PostgresDatabase database, GrpcServer server, PostgresProjections projections,
-                           ProjectionMetrics projectionMetrics, Optional<RabbitIntegrationEventPublisher> publisher) {
+                           ProjectionMetrics projectionMetrics, Optional<RabbitIntegrationEventPublisher> publisher,
+                           BoundedPasswordHasher hashing) {
         this.database = database;
         this.server = server;
         this.projections = projections;
         this.projectionMetrics = projectionMetrics;
         this.publisher = publisher;
+        this.hashing = hashing;
     }
 
     /** Wires and starts everything; fails fast (and releases what it opened) if the database is unreachable. */
     static UserServiceApp start(UserServiceSettings settings) {
+        return start(settings, new Argon2idPasswordHasher(settings.passwordCost()));
+    }
+
+    /**
+     * As {@link #start(UserServiceSettings)}, with {@code passwordHasher} doing the hashing (tests put one
+     * there that they control); it runs on the bounded hashing pool of {@code settings.hashing()} all the same.
+     */
+    static UserServiceApp start(UserServiceSettings settings, PasswordHasher passwordHasher) {
         PostgresDatabase database = PostgresDatabase.open(settings.postgres());
+        // Argon2id runs on a bounded pool of its own threads: a flood of CreateUser or ChangePassword
+        // calls gets RESOURCE_EXHAUSTED instead of every core and a 19 MiB block per call.
+        BoundedPasswordHasher hashing = new BoundedPasswordHasher(passwordHasher, settings.hashing());
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             UserEventStore eventStore = new MeteredUserEventStore(
@@ -65,8 +82,8 @@ final class UserServiceApp implements AutoCloseable {
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
-            UserCommandService commands = new UserCommandService(eventStore,
-                    new Argon2idPasswordHasher(settings.passwordCost()), clock, new UuidV7Generator());
+            PasswordHashingMetrics.register(hashing, meters);
+            UserCommandService commands = new UserCommandService(eventStore, hashing, clock, new UuidV7Generator());
             MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
                     new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database.dbClient()),
                     eventStore, clock), meters);
@@ -92,9 +109,12 @@ final class UserServiceApp implements AutoCloseable {
                     List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable), List.of());
             projections.start();
             LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "
-                    + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off"));
-            return new UserServiceApp(database, server, projections, projectionMetrics, publisher);
+                    + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off")
+                    + ", password hashing on " + settings.hashing().threads() + " thread(s) with "
+                    + settings.hashing().queue() + " waiting at most");
+            return new UserServiceApp(database, server, projections, projectionMetrics, publisher, hashing);
         } catch (RuntimeException e) {
+            hashing.close();
             database.close();
             throw e;
         }
@@ -115,6 +135,7 @@ final class UserServiceApp implements AutoCloseable {
         projections.close();
         projectionMetrics.close();
         publisher.ifPresent(RabbitIntegrationEventPublisher::close);
+        hashing.close();
         database.close();
         LOG.info("user-service stopped");
     }

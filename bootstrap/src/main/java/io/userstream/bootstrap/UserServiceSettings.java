@@ -5,6 +5,7 @@ import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
+import io.userstream.application.support.BoundedPasswordHasher;
 
 import java.time.Duration;
 import java.util.Locale;
@@ -19,13 +20,15 @@ import java.util.Optional;
  * @param httpPort      metrics/health port (0 picks a free one)
  * @param postgres      database connection
  * @param passwordCost  Argon2id cost parameters
+ * @param hashing       how many password hashes run at once and how many calls may wait for one
  * @param adminToken    bearer token of the admin API; empty disables it (there is no default)
  * @param subscriptions how projections read the log and recover
  * @param metricsRefresh how often projection gauges are refreshed from the database
  * @param outbox        where the outbox relay publishes; empty turns the relay off
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
-                           Argon2idPasswordHasher.Parameters passwordCost, Optional<String> adminToken,
+                           Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
+                           Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
                            Optional<RabbitSettings> outbox) {
 
@@ -43,6 +46,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         hashing.get("memory").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
                         hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
                         hashing.get("parallelism").asInt().orElse(Argon2idPasswordHasher.OWASP.parallelism())),
+                hashingLimits(hashing),
                 root.get("admin.token").asString().asOptional().filter(token -> !token.isBlank()),
                 new SubscriptionSettings(
                         projections.get("batch").asInt().orElse(defaults.batchSize()),
@@ -56,6 +60,15 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty());
+    }
+
+    /**
+     * The password hashing pool under {@code argon2}: {@code threads} defaults to one fewer than the
+     * available processors (at least 1), {@code queue} to twice the threads.
+     */
+    static BoundedPasswordHasher.Limits hashingLimits(Config argon2) {
+        int threads = argon2.get("threads").asInt().orElse(BoundedPasswordHasher.Limits.defaults().threads());
+        return new BoundedPasswordHasher.Limits(threads, argon2.get("queue").asInt().orElse(2 * threads));
     }
 
     /** Database settings under {@code node}, shared by both services' configuration. */

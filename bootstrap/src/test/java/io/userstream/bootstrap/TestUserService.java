@@ -6,6 +6,8 @@ import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
+import io.userstream.application.port.out.PasswordHasher;
+import io.userstream.application.support.BoundedPasswordHasher;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -61,12 +63,32 @@ final class TestUserService implements AutoCloseable {
      */
     TestUserService(String schema, SubscriptionSettings subscriptions, Duration metricsRefresh,
                     Optional<RabbitSettings> outbox) {
+        this(schema, subscriptions, metricsRefresh, outbox, TEST_HASHING, new Argon2idPasswordHasher(TEST_ARGON2));
+    }
+
+    /** Cheaper Argon2id than production: the tests exercise the flow, not the cost. */
+    static final Argon2idPasswordHasher.Parameters TEST_ARGON2 = new Argon2idPasswordHasher.Parameters(1024, 1, 1);
+
+    /**
+     * A hashing pool wide enough for the tests' and benchmarks' concurrent registrations (e.g. 8 at once
+     * with one e-mail, 16 benchmark threads): they exercise the flow, not the back-pressure, which
+     * {@code PasswordHashingBackPressureEndToEndTest} does with limits of its own.
+     */
+    static final BoundedPasswordHasher.Limits TEST_HASHING = new BoundedPasswordHasher.Limits(2, 64);
+
+    /** A user-service without the outbox relay, whose hashing is {@code hasher} on a pool of {@code hashing}. */
+    TestUserService(BoundedPasswordHasher.Limits hashing, PasswordHasher hasher) {
+        this("e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), TEST_SUBSCRIPTIONS,
+                Duration.ofMillis(200), Optional.empty(), hashing, hasher);
+    }
+
+    private TestUserService(String schema, SubscriptionSettings subscriptions, Duration metricsRefresh,
+                            Optional<RabbitSettings> outbox, BoundedPasswordHasher.Limits hashing,
+                            PasswordHasher hasher) {
         this.schema = schema;
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
-                // Cheaper Argon2id than production: the tests exercise the flow, not the cost.
-                new Argon2idPasswordHasher.Parameters(1024, 1, 1),
-                Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox));
+                TEST_ARGON2, hashing, Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox), hasher);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 

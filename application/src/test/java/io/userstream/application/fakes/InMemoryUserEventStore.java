@@ -37,6 +37,7 @@ public final class InMemoryUserEventStore implements UserEventStore {
     private final TimeSource recordingClock;
     private long nextPosition = 1;
     private int loads;
+    private int heldReads;
     private int conflictsToForce;
     private Runnable beforeNextAppend;
 
@@ -66,6 +67,12 @@ public final class InMemoryUserEventStore implements UserEventStore {
         AppendOutcome outcome = tryAppend(request);
         appendOutcomes.add(outcome);
         return outcome;
+    }
+
+    @Override
+    public synchronized List<Reservation> held(List<Reservation> wanted) {
+        heldReads++;
+        return wanted.stream().filter(reservations::containsKey).toList();
     }
 
     private AppendOutcome tryAppend(AppendRequest request) {
@@ -154,6 +161,11 @@ public final class InMemoryUserEventStore implements UserEventStore {
     /** A snapshot of all reservations and their owners. */
     public synchronized Map<Reservation, UserId> reservations() {
         return Map.copyOf(reservations);
+    }
+
+    /** How many times {@link #held} was asked. */
+    public synchronized int heldReads() {
+        return heldReads;
     }
 
     /** How many times a stream was loaded. */

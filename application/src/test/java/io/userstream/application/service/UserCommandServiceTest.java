@@ -15,6 +15,8 @@ import io.userstream.application.port.in.UpdateProfileUseCase.UpdateProfile;
 import io.userstream.application.port.in.UserCommand;
 import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.EventMetadata;
+import io.userstream.application.port.out.PasswordHasher;
+import io.userstream.application.port.out.PasswordHashingSaturatedException;
 import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.Reservation.Kind;
@@ -280,6 +282,49 @@ class UserCommandServiceTest {
             assertThat(store.allEvents()).hasSize(1);
             assertThat(store.ownerOf(new Reservation(Kind.EMAIL, "someone@example.com"))).isEmpty();
             assertThat(store.reservations()).isEqualTo(Map.of(ADA_EMAIL_KEY, ada.id(), ADA_USERNAME_KEY, ada.id()));
+        }
+
+        @Test
+        void a_taken_email_is_refused_before_the_password_is_hashed() {
+            createAda();
+
+            assertThat(rejectionOf(() -> create("ADA@example.com", "ada2")))
+                    .isEqualTo(new EmailAlreadyTaken(Email.parse("ADA@example.com")));
+
+            assertThat(hasher.calls()).as("hashes: Ada's only").isEqualTo(1);
+            assertThat(store.appendRequests()).hasSize(1);
+            assertThat(store.heldReads()).isEqualTo(2);
+        }
+
+        @Test
+        void a_taken_username_is_refused_before_the_password_is_hashed() {
+            createAda();
+
+            assertThat(rejectionOf(() -> create("someone@example.com", "ada")))
+                    .isEqualTo(new UsernameAlreadyTaken(Username.parse("ada")));
+
+            assertThat(hasher.calls()).isEqualTo(1);
+            assertThat(store.appendRequests()).hasSize(1);
+        }
+
+        @Test
+        void an_email_claimed_after_the_check_is_still_refused_by_the_append() {
+            store.beforeNextAppend(() -> create("bob@example.com", "bob"));
+
+            assertThat(rejectionOf(() -> create("Bob@Example.com", "bobby")))
+                    .isEqualTo(new EmailAlreadyTaken(Email.parse("Bob@Example.com")));
+
+            assertThat(store.allEvents()).hasSize(1);
+            assertThat(store.ownerOf(new Reservation(Kind.USERNAME, "bobby"))).isEmpty();
+        }
+
+        @Test
+        void saturated_password_hashing_reaches_the_caller_and_records_nothing() {
+            service = new UserCommandService(store, saturatedHasher(), clock, ids);
+
+            assertThat(catchThrowable(() -> create("bob@example.com", "bob")))
+                    .isInstanceOf(PasswordHashingSaturatedException.class);
+            assertThat(store.appendRequests()).isEmpty();
         }
 
         @Test
@@ -780,11 +825,39 @@ class UserCommandServiceTest {
         }
 
         @Test
+        void saturated_password_hashing_reaches_the_caller_and_records_nothing() {
+            User ada = createAda();
+            service = new UserCommandService(store, saturatedHasher(), clock, ids);
+
+            assertThat(catchThrowable(() -> service.changePassword(
+                    new ChangePassword(ada.id().toString(), NEW_PASSWORD, OptionalLong.empty()), CONTEXT)))
+                    .isInstanceOf(PasswordHashingSaturatedException.class);
+            assertThat(store.events(ada.id())).hasSize(1);
+        }
+
+        @Test
         void the_command_does_not_reveal_the_password_in_its_string_form() {
             assertThat(new ChangePassword(UNKNOWN_ID, NEW_PASSWORD, OptionalLong.empty()).toString())
                     .doesNotContain(NEW_PASSWORD);
             assertThat(new CreateUser("a@b.co", "abc", PASSWORD, null, null, null).toString()).doesNotContain(PASSWORD);
         }
+    }
+
+    /** A hasher whose capacity is always saturated, as the bounded pool is under a flood. */
+    static PasswordHasher saturatedHasher() {
+        return new PasswordHasher() {
+            @Override
+            public PasswordHash hash(PlainPassword password) {
+                throw new PasswordHashingSaturatedException("password hashing capacity is saturated; retry later",
+                        Duration.ofMillis(100));
+            }
+
+            @Override
+            public boolean matches(PlainPassword password, PasswordHash hash) {
+                throw new PasswordHashingSaturatedException("password hashing capacity is saturated; retry later",
+                        Duration.ofMillis(100));
+            }
+        };
     }
 
     // ---------------------------------------------------------------- shared assertions

@@ -3,16 +3,19 @@ package io.userstream.adapters.grpc;
 import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.in.PreconditionFailedException;
+import io.userstream.application.port.out.PasswordHashingSaturatedException;
 import io.userstream.application.port.out.StoreUnavailableException;
 import io.userstream.application.port.out.UserDirectoryUnavailableException;
 import io.userstream.domain.user.FieldViolation;
 import io.userstream.domain.user.UserRejectedException;
 import io.userstream.domain.user.UserRejection;
 
+import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -43,6 +46,9 @@ final class GrpcErrors {
         if (failure instanceof UserDirectoryUnavailableException unavailable) {
             LOG.log(Level.WARNING, "user-service unavailable", unavailable);
             return status(Code.UNAVAILABLE, "user-service is unavailable, retry later: " + unavailable.getMessage());
+        }
+        if (failure instanceof PasswordHashingSaturatedException saturated) {
+            return resourceExhausted(saturated);
         }
         if (failure instanceof StoreUnavailableException unavailable) {
             LOG.log(Level.WARNING, "storage unavailable", unavailable);
@@ -81,6 +87,24 @@ final class GrpcErrors {
                 .setCode(Code.INVALID_ARGUMENT_VALUE)
                 .setMessage(invalid.message())
                 .addDetails(Any.pack(details.build()))
+                .build());
+    }
+
+    /**
+     * RESOURCE_EXHAUSTED with a {@code google.rpc.RetryInfo} telling when capacity should be free again.
+     * Not logged one by one: under a flood that would be a log line per refused call (the refusals are
+     * counted in the metrics instead).
+     */
+    static StatusRuntimeException resourceExhausted(PasswordHashingSaturatedException saturated) {
+        Duration delay = saturated.retryAfter();
+        return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
+                .setMessage(saturated.getMessage())
+                .addDetails(Any.pack(RetryInfo.newBuilder()
+                        .setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                                .setSeconds(delay.getSeconds())
+                                .setNanos(delay.getNano()))
+                        .build()))
                 .build());
     }
 

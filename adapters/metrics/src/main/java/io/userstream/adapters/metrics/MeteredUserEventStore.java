@@ -8,6 +8,7 @@ import io.userstream.application.port.out.AppendOutcome;
 import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.RecordedUserEvent;
+import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.domain.user.UserEvent;
 import io.userstream.domain.user.UserId;
@@ -84,6 +85,11 @@ public final class MeteredUserEventStore implements UserEventStore {
             case AppendOutcome.ReservationTaken taken -> reservationConflicts.increment();
         }
         return outcome;
+    }
+
+    @Override
+    public List<Reservation> held(List<Reservation> reservations) {
+        return delegate.held(reservations);
     }
 
     private Counter conflicts(String reason) {

@@ -76,6 +76,16 @@ public final class PostgresUserEventStore implements UserEventStore {
             ORDER BY version
             """;
 
+    /**
+     * The held ones among some reservations (advisory, see {@link #held(List)}); the parameters are the
+     * e-mail keys and the usernames, each a {@code text[]}. One round trip, two primary-key lookups.
+     */
+    static final String HELD = """
+            SELECT 'EMAIL' AS kind, email_key AS key FROM email_reservations WHERE email_key = ANY (?::text[])
+            UNION ALL
+            SELECT 'USERNAME' AS kind, username AS key FROM username_reservations WHERE username = ANY (?::text[])
+            """;
+
     private final Db db;
     private final AppendNotifier notifier;
     private final UserEventCodec codec = new UserEventCodec();
@@ -125,6 +135,21 @@ public final class PostgresUserEventStore implements UserEventStore {
         } catch (DatabaseException e) {
             return outcomeOfViolation(e, request.reservations().claim()).orElseThrow(() -> e);
         }
+    }
+
+    @Override
+    public List<Reservation> held(List<Reservation> reservations) {
+        if (reservations.isEmpty()) {
+            return List.of();
+        }
+        String[] emails = keys(reservations, Reservation.Kind.EMAIL);
+        String[] usernames = keys(reservations, Reservation.Kind.USERNAME);
+        return db.execute("read reservations", exec -> {
+            try (var rows = exec.query(HELD, emails, usernames)) {
+                return rows.map(row -> new Reservation(Reservation.Kind.valueOf(Db.text(row, "kind")),
+                        Db.text(row, "key"))).toList();
+            }
+        });
     }
 
     /**

@@ -161,6 +161,31 @@ class PostgresUserEventStoreTest {
     }
 
     @Test
+    void held_tells_which_emails_and_usernames_a_stream_holds_and_forgets_released_ones() {
+        String email = unique("held") + "@example.com";
+        String username = unique("held");
+        UserId id = newId();
+        UserEvent a = created(id, email, username);
+        Reservation emailKey = new Reservation(Reservation.Kind.EMAIL, email);
+        Reservation usernameKey = new Reservation(Reservation.Kind.USERNAME, username);
+        Reservation free = new Reservation(Reservation.Kind.EMAIL, unique("free") + "@example.com");
+        // A username spelled like the held e-mail key is another namespace: not held.
+        Reservation otherKind = new Reservation(Reservation.Kind.USERNAME, email);
+        assertThat(store.held(List.of(emailKey, usernameKey))).isEmpty();
+
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(a)), a);
+
+        assertThat(store.held(List.of(emailKey, usernameKey, free, otherKind)))
+                .containsExactlyInAnyOrder(emailKey, usernameKey);
+        assertThat(store.held(List.of(free))).isEmpty();
+        assertThat(store.held(List.of())).isEmpty();
+
+        UserEvent deleted = new UserEvent.UserDeleted(id, T0.plusSeconds(5));
+        append(id, 1, ReservationChanges.impliedBy(User.fromHistory(List.of(a)), List.of(deleted)), deleted);
+        assertThat(store.held(List.of(emailKey, usernameKey))).isEmpty();
+    }
+
+    @Test
     void deleting_a_user_releases_its_email_and_username_for_someone_else() {
         String email = unique("gone") + "@example.com";
         String username = unique("gone");

@@ -3,12 +3,26 @@ package io.userstream.application.port.out;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.PlainPassword;
 
-/** Turns passwords into slow, salted hashes. Implementations never store or log the plaintext. */
+/**
+ * Turns passwords into slow, salted hashes. Implementations never store or log the plaintext.
+ *
+ * <p>Both operations cost a full hash (Argon2id: tens of milliseconds of CPU and tens of MiB of memory).
+ * A bounded implementation may refuse one at once with {@link PasswordHashingSaturatedException} rather
+ * than queue it without limit; callers let that propagate (the API answers "retry later").
+ */
 public interface PasswordHasher {
 
-    /** A fresh hash with a new random salt. */
+    /**
+     * A fresh hash with a new random salt.
+     *
+     * @throws PasswordHashingSaturatedException if no capacity is free to hash now; nothing was hashed
+     */
     PasswordHash hash(PlainPassword password);
 
-    /** Whether {@code password} is the one {@code hash} was made from (in constant time). */
+    /**
+     * Whether {@code password} is the one {@code hash} was made from (in constant time).
+     *
+     * @throws PasswordHashingSaturatedException if no capacity is free to hash now; nothing was compared
+     */
     boolean matches(PlainPassword password, PasswordHash hash);
 }

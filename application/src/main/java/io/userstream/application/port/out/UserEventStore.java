@@ -23,4 +23,13 @@ public interface UserEventStore {
      * @return what happened; conflicts are outcomes, not exceptions, because the caller handles them
      */
     AppendOutcome append(AppendRequest request);
+
+    /**
+     * Which of {@code reservations} a stream holds now. Advisory only: a value may be claimed or released
+     * the moment after this answers, so {@link #append} stays the authority on uniqueness. It lets a
+     * command refuse a value that is already taken before doing costly work for it (a password hash).
+     *
+     * @return the held ones among {@code reservations}, in no particular order; empty if none is held
+     */
+    List<Reservation> held(List<Reservation> reservations);
 }
