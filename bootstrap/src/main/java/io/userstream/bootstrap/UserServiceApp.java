@@ -25,6 +25,7 @@ import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
 import io.userstream.application.support.BoundedPasswordHasher;
+import io.userstream.application.support.RecentUsers;
 import io.userstream.application.support.UuidV7Generator;
 import io.userstream.proto.user.v1.UserServiceGrpc;
 
@@ -83,7 +84,8 @@ final class UserServiceApp implements AutoCloseable {
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
             PasswordHashingMetrics.register(hashing, meters);
-            UserCommandService commands = new UserCommandService(eventStore, hashing, clock, new UuidV7Generator());
+            UserCommandService commands = new UserCommandService(eventStore, hashing, clock, new UuidV7Generator(),
+                    new RecentUsers(settings.recentUsers()));
             MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
                     new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database.dbClient()),
                     eventStore, clock), meters);

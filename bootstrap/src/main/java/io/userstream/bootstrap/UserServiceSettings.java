@@ -25,12 +25,17 @@ import java.util.Optional;
  * @param subscriptions how projections read the log and recover
  * @param metricsRefresh how often projection gauges are refreshed from the database
  * @param outbox        where the outbox relay publishes; empty turns the relay off
+ * @param recentUsers   how many recently written users the command side remembers, so that a command on
+ *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
-                           Optional<RabbitSettings> outbox) {
+                           Optional<RabbitSettings> outbox, int recentUsers) {
+
+    /** Users remembered by default: a few MiB of aggregates. */
+    static final int DEFAULT_RECENT_USERS = 10_000;
 
     static UserServiceSettings from(Config config) {
         Config root = config.get("userstream");
@@ -59,7 +64,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                                 .orElse(defaults.onFailure().name()).toUpperCase(Locale.ROOT))),
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
-                        ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty());
+                        ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
+                root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS));
     }
 
     /**

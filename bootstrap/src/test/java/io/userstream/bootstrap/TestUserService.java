@@ -88,7 +88,8 @@ final class TestUserService implements AutoCloseable {
         this.schema = schema;
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
-                TEST_ARGON2, hashing, Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox), hasher);
+                TEST_ARGON2, hashing, Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox,
+                UserServiceSettings.DEFAULT_RECENT_USERS), hasher);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 

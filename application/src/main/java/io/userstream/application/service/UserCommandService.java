@@ -20,6 +20,7 @@ import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.ReservationChanges;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
+import io.userstream.application.support.RecentUsers;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.FieldViolations;
 import io.userstream.domain.user.PasswordHash;
@@ -59,13 +60,22 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
     private final PasswordHasher passwordHasher;
     private final TimeSource clock;
     private final IdGenerator ids;
+    private final RecentUsers recent;
 
+    /** Without a cache of recent users: every command loads its user's stream. */
     public UserCommandService(UserEventStore eventStore, PasswordHasher passwordHasher, TimeSource clock,
                               IdGenerator ids) {
+        this(eventStore, passwordHasher, clock, ids, RecentUsers.NONE);
+    }
+
+    /** @param recent users written here lately, whose commands may skip the load (see {@link RecentUsers}) */
+    public UserCommandService(UserEventStore eventStore, PasswordHasher passwordHasher, TimeSource clock,
+                              IdGenerator ids, RecentUsers recent) {
         this.eventStore = eventStore;
         this.passwordHasher = passwordHasher;
         this.clock = clock;
         this.ids = ids;
+        this.recent = recent;
     }
 
     @Override
@@ -89,7 +99,9 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         if (!append(id, 0, null, events, context)) {
             throw new UserRejectedException(new UserRejection.ConcurrencyConflict(id, 1));
         }
-        return User.fromHistory(events);
+        User created = User.fromHistory(events);
+        recent.put(created);
+        return created;
     }
 
     /**
@@ -185,21 +197,48 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         return id;
     }
 
+    /**
+     * Decides on the user's current state and appends, retrying on a version conflict. The state comes from
+     * {@link RecentUsers} when it remembers the user, else from the stream. A remembered state is only a
+     * guess: an append proves it was current (the version guard would have refused it otherwise), but any
+     * other outcome decided on a guess (a rejection, a version mismatch, nothing to do) is decided again on
+     * a fresh load before it is answered, and a conflict forgets the guess.
+     */
     private User decideAndAppend(UserId id, OptionalLong expectedVersion, CommandContext context,
                                  BiFunction<User, Instant, List<UserEvent>> decision) {
+        Optional<User> guess = recent.get(id);
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            User current = load(eventStore, id);
-            if (expectedVersion.isPresent() && expectedVersion.getAsLong() != current.version()) {
-                throw new UserRejectedException(
-                        new UserRejection.VersionMismatch(id, expectedVersion.getAsLong(), current.version()));
+            User current = guess.isPresent() ? guess.get() : load(eventStore, id);
+            boolean guessed = guess.isPresent();
+            guess = Optional.empty();
+            List<UserEvent> events;
+            try {
+                if (expectedVersion.isPresent() && expectedVersion.getAsLong() != current.version()) {
+                    throw new UserRejectedException(
+                            new UserRejection.VersionMismatch(id, expectedVersion.getAsLong(), current.version()));
+                }
+                events = decision.apply(current, clock.now());
+            } catch (UserRejectedException e) {
+                if (guessed) {
+                    recent.forget(id);
+                    attempt--;          // not an attempt at appending: decide again on the stream itself
+                    continue;
+                }
+                throw e;
             }
-            List<UserEvent> events = decision.apply(current, clock.now());
             if (events.isEmpty()) {
+                if (guessed) {
+                    attempt--;
+                    continue;
+                }
                 return current;
             }
             if (append(id, current.version(), current, events, context)) {
-                return current.evolve(events);
+                User after = current.evolve(events);
+                recent.put(after);
+                return after;
             }
+            recent.forget(id);
         }
         throw new UserRejectedException(new UserRejection.ConcurrencyConflict(id, MAX_ATTEMPTS));
     }

@@ -46,6 +46,8 @@ import io.userstream.domain.user.UserRejection.UserNotFound;
 import io.userstream.domain.user.UserRejection.UsernameAlreadyTaken;
 import io.userstream.domain.user.UserRejection.VersionMismatch;
 import io.userstream.domain.user.UserStatus;
+import io.userstream.application.support.RecentUsers;
+import io.userstream.application.port.out.AppendOutcome;
 import io.userstream.domain.user.Username;
 
 import java.time.Duration;
@@ -569,6 +571,100 @@ class UserCommandServiceTest {
     }
 
     // ---------------------------------------------------------------- concurrency
+
+    /**
+     * With a cache of recent users: a command on a user written here skips the load, yet every answer is the
+     * one a fresh load would give, whatever another replica (a second service on the same store) did.
+     */
+    @Nested
+    class RecentUsersCache {
+
+        RecentUsers recent;
+        UserCommandService cached;
+        UserCommandService otherReplica;
+
+        @BeforeEach
+        void twoReplicas() {
+            recent = new RecentUsers(100);
+            cached = new UserCommandService(store, hasher, clock, ids, recent);
+            otherReplica = new UserCommandService(store, hasher, clock, ids);
+        }
+
+        User createAdaHere() {
+            return cached.createUser(new CreateUser("ada@example.com", "ada", PASSWORD, "Ada", "Lovelace", ""),
+                    CONTEXT);
+        }
+
+        @Test
+        void a_command_on_a_user_written_here_appends_without_loading_the_stream() {
+            User ada = createAdaHere();
+            int loads = store.loads();
+
+            User updated = cached.updateProfile(new UpdateProfile(ada.id().toString(), Optional.of("Augusta"),
+                    Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+            User deactivated = cached.deactivateUser(command(ada), CONTEXT);
+
+            assertThat(store.loads()).isEqualTo(loads);
+            assertThat(updated.version()).isEqualTo(2);
+            assertThat(deactivated.version()).isEqualTo(3);
+            assertThat(deactivated.status()).isEqualTo(UserStatus.INACTIVE);
+            assertThat(store.load(ada.id())).hasSize(3);
+        }
+
+        @Test
+        void a_guess_made_stale_by_another_replica_conflicts_and_the_command_is_decided_on_the_stream() {
+            User ada = createAdaHere();
+            otherReplica.updateProfile(new UpdateProfile(ada.id().toString(), Optional.of("Augusta"),
+                    Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+
+            User updated = cached.updateProfile(new UpdateProfile(ada.id().toString(), Optional.empty(),
+                    Optional.of("King"), Optional.empty(), OptionalLong.empty()), CONTEXT);
+
+            // Both changes: the other replica's first name, this one's last name, at version 3.
+            assertThat(updated.version()).isEqualTo(3);
+            assertThat(updated.profile().firstName()).isEqualTo("Augusta");
+            assertThat(updated.profile().lastName()).isEqualTo("King");
+            assertThat(store.appendOutcomes()).filteredOn(AppendOutcome.VersionConflict.class::isInstance).hasSize(1);
+        }
+
+        @Test
+        void a_rejection_decided_on_a_stale_guess_is_decided_again_on_the_stream() {
+            User ada = createAdaHere();
+            otherReplica.updateProfile(new UpdateProfile(ada.id().toString(), Optional.of("Augusta"),
+                    Optional.empty(), Optional.empty(), OptionalLong.empty()), CONTEXT);
+
+            // The caller saw version 2 (the other replica's); the guess here is still at version 1.
+            User deactivated = cached.deactivateUser(new UserCommand(ada.id().toString(), OptionalLong.of(2)),
+                    CONTEXT);
+
+            assertThat(deactivated.version()).isEqualTo(3);
+            assertThat(deactivated.status()).isEqualTo(UserStatus.INACTIVE);
+        }
+
+        @Test
+        void nothing_to_do_on_a_stale_guess_is_checked_on_the_stream() {
+            User ada = createAdaHere();
+            otherReplica.deactivateUser(command(ada), CONTEXT);
+
+            // The guess says active (nothing to do); the stream says inactive.
+            User activated = cached.activateUser(command(ada), CONTEXT);
+
+            assertThat(activated.status()).isEqualTo(UserStatus.ACTIVE);
+            assertThat(activated.version()).isEqualTo(3);
+            assertThat(store.load(ada.id())).hasSize(3);
+        }
+
+        @Test
+        void the_cache_keeps_at_most_its_capacity() {
+            recent = new RecentUsers(2);
+            cached = new UserCommandService(store, hasher, clock, ids, recent);
+            cached.createUser(new CreateUser("a@example.com", "aaa", PASSWORD, "", "", ""), CONTEXT);
+            cached.createUser(new CreateUser("b@example.com", "bbb", PASSWORD, "", "", ""), CONTEXT);
+            cached.createUser(new CreateUser("c@example.com", "ccc", PASSWORD, "", "", ""), CONTEXT);
+
+            assertThat(recent.size()).isEqualTo(2);
+        }
+    }
 
     @Nested
     @DisplayName("version conflicts")
