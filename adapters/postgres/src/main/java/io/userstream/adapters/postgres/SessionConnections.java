@@ -24,6 +24,9 @@ import java.sql.SQLException;
  *   <li><b>The operator's verification of a projection</b> ({@link PostgresProjections#verify}): the
  *       whole log and the whole table streamed with a fetch size, in one read-only snapshot; the
  *       DbClient has no fetch size and would read them whole into memory.</li>
+ *   <li><b>The event store's stream load</b> ({@link PostgresUserEventStore#load}): before every command on a
+ *       user the command side does not remember; the DbClient ran it at 0.50–0.66 × the throughput of plain
+ *       JDBC (it copies every column of every row with its metadata), measured by {@code DbClientCostBenchmark}.</li>
  *   <li><b>The health check</b> ({@link PostgresDatabase#isReachable()}): {@link Connection#isValid(int)}
  *       answers within its own timeout; a DbClient query has none.</li>
  * </ul>
