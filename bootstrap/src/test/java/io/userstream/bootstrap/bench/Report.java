@@ -1,0 +1,311 @@
+package io.userstream.bootstrap.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import java.util.stream.Collectors;
+
+import static io.userstream.bootstrap.bench.Bench.AXON;
+import static io.userstream.bootstrap.bench.Bench.LIMIT;
+import static io.userstream.bootstrap.bench.Bench.OURS;
+import static io.userstream.bootstrap.bench.Bench.SELECT;
+
+/**
+ * The harness's figures, printed as a table and written as BENCHMARKS.md's generated section. Every figure
+ * is the median of the runs; every ratio the median of the per-run ratios (runs measured back to back).
+ */
+final class Report {
+
+    private final Bench.Options options;
+    final String date = Bench.now();
+    Bench.Machine machine;
+    double hashesPerSecond;
+    double runSeconds;
+    double loadAverageEnd;
+    /** threads → system → runs. */
+    final Map<Integer, Map<String, List<Measurement.Run>>> append = new LinkedHashMap<>();
+    /** stream size → system → runs. */
+    final Map<Integer, Map<String, List<Measurement.Run>>> load = new LinkedHashMap<>();
+    final Map<String, Double> payloadBytes = new LinkedHashMap<>();
+    private final Map<String, String> notWired = new LinkedHashMap<>();
+
+    Report(Bench.Options options) {
+        this.options = options;
+    }
+
+    void notWired(String part, String what) {
+        notWired.put(part, what);
+        System.out.println(part + ": not measured (a hook, not wired yet): " + what);
+    }
+
+    private static String f(String format, Object... args) {
+        return String.format(Locale.ROOT, format, args);
+    }
+
+    private static double median(List<Measurement.Run> runs, ToDoubleFunction<Measurement.Run> figure) {
+        return Measurement.median(runs, figure);
+    }
+
+    private static String ratio(double value) {
+        return Double.isNaN(value) ? "" : f("%.2f", value);
+    }
+
+    private static String perRun(List<Double> ratios) {
+        return ratios.stream().map(r -> f("%.2f", r)).collect(Collectors.joining(", "));
+    }
+
+    private static String errors(List<Measurement.Run> runs) {
+        long errors = runs.stream().mapToLong(Measurement.Run::errors).sum();
+        return errors == 0 ? "" : " (!! " + errors + " errors)";
+    }
+
+    // ---- rows, shared by the text and the markdown ----
+
+    private List<String[]> appendRows() {
+        List<String[]> rows = new ArrayList<>();
+        append.forEach((threads, systems) -> systems.forEach((system, runs) -> {
+            List<Measurement.Run> limit = systems.get(LIMIT);
+            List<Measurement.Run> axon = systems.get(AXON);
+            rows.add(new String[] {
+                    String.valueOf(threads), system + errors(runs),
+                    f("%.0f", median(runs, Measurement.Run::rate)),
+                    f("%.2f", median(runs, Measurement.Run::p50Ms)),
+                    f("%.2f", median(runs, Measurement.Run::p99Ms)),
+                    f("%.1f", median(runs, Measurement.Run::maxMs)),
+                    system.equals(LIMIT) ? "1" : ratio(Bench.pairedRatio(runs, limit, Measurement.Run::rate)),
+                    system.equals(OURS) ? ratio(Bench.pairedRatio(runs, axon, Measurement.Run::rate))
+                            : system.equals(AXON) ? "1" : ""});
+        }));
+        return rows;
+    }
+
+    private static final String[] APPEND_HEADER = {"threads", "system", "events/s", "p50 ms", "p99 ms", "max ms",
+            "× limit", "× Axon"};
+
+    private List<String[]> loadRows() {
+        List<String[]> rows = new ArrayList<>();
+        load.forEach((size, systems) -> systems.forEach((system, runs) -> {
+            List<Measurement.Run> axon = systems.get(AXON);
+            rows.add(new String[] {
+                    String.valueOf(size), system + errors(runs),
+                    f("%.3f", median(runs, Measurement.Run::p50Ms)),
+                    f("%.3f", median(runs, Measurement.Run::p99Ms)),
+                    f("%.2f", median(runs, Measurement.Run::maxMs)),
+                    f("%.0f", median(runs, Measurement.Run::rate)),
+                    system.equals(AXON) ? "1" : ratio(Bench.pairedRatio(runs, axon, Measurement.Run::p50Ms))});
+        }));
+        return rows;
+    }
+
+    private static final String[] LOAD_HEADER = {"events", "system", "p50 ms", "p99 ms", "max ms", "loads/s",
+            "time × Axon"};
+
+    /** The issue's targets: [target, measured, verdict, per-run ratios]. */
+    private List<String[]> targets() {
+        List<String[]> rows = new ArrayList<>();
+        Map<String, List<Measurement.Run>> at16 = append.get(16);
+        if (at16 != null) {
+            List<Double> limit = Bench.ratios(at16.get(OURS), at16.get(LIMIT), Measurement.Run::rate);
+            double l = Measurement.median(limit);
+            rows.add(new String[] {"append, 16 threads: ours ≥ 0.85 × the JDBC limit", f("%.2f", l),
+                    l >= 0.85 ? "met" : "**missed**", perRun(limit)});
+            List<Double> axon = Bench.ratios(at16.get(OURS), at16.get(AXON), Measurement.Run::rate);
+            double a = Measurement.median(axon);
+            rows.add(new String[] {"append, 16 threads: ours ≥ 1.5 × Axon", f("%.2f", a),
+                    a >= 1.5 ? "met" : "**missed**", perRun(axon)});
+        }
+        Map<String, List<Measurement.Run>> at100 = load.get(100);
+        if (at100 != null) {
+            List<Double> time = Bench.ratios(at100.get(OURS), at100.get(AXON), Measurement.Run::p50Ms);
+            double t = Measurement.median(time);
+            rows.add(new String[] {"load a 100-event stream: ours ≤ 0.6 × Axon's time (p50)", f("%.2f", t),
+                    t <= 0.6 ? "met" : "**missed**", perRun(time)});
+        }
+        return rows;
+    }
+
+    private String ourCommands(int threads) {
+        Map<String, List<Measurement.Run>> systems = append.get(threads);
+        if (systems == null || systems.get(OURS) == null) {
+            return "";
+        }
+        List<Measurement.Run> runs = systems.get(OURS);
+        return f("ours by command at %d threads: CreateUser p50 %.2f / p99 %.2f ms, UpdateProfile (load + append)"
+                        + " p50 %.2f / p99 %.2f ms", threads,
+                median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(50) / 1e6),
+                median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(99) / 1e6),
+                median(runs, r -> r.byKind()[OurWritePath.UPDATE].getValueAtPercentile(50) / 1e6),
+                median(runs, r -> r.byKind()[OurWritePath.UPDATE].getValueAtPercentile(99) / 1e6));
+    }
+
+    // ---- text ----
+
+    String text() {
+        StringBuilder out = new StringBuilder();
+        out.append(f("== bench.sh, %s; %s%n", date, machine.line()));
+        out.append(f("   %d runs per figure (median), ratios = median of per-run ratios; load average %.2f at the end%n",
+                options.runs(), loadAverageEnd));
+        if (!append.isEmpty()) {
+            out.append(f("%nappend, one event per command (closed loop, %s s warm-up + %s s per run)%n",
+                    seconds(options.warmUp()), seconds(options.seconds())));
+            out.append(textTable(APPEND_HEADER, appendRows()));
+            for (int threads : append.keySet()) {
+                out.append("  ").append(ourCommands(threads)).append('\n');
+            }
+        }
+        if (!load.isEmpty()) {
+            out.append(f("%nstream load, one thread (%s s per run)%n", seconds(options.loadSeconds())));
+            out.append(textTable(LOAD_HEADER, loadRows()));
+        }
+        List<String[]> targets = targets();
+        if (!targets.isEmpty()) {
+            out.append(f("%ntargets (issue 16)%n"));
+            for (String[] target : targets) {
+                out.append(f("  %-58s %6s  %-10s per run: %s%n", target[0], target[1], target[2].replace("*", ""),
+                        target[3]));
+            }
+        }
+        notWired.forEach((part, what) -> out.append(f("not measured (hook): %s — %s%n", part, what)));
+        out.append(f("harness %.0f s%s%n", runSeconds, Double.isNaN(options.buildSeconds()) ? ""
+                : f(" + build %.0f s = %.0f s", options.buildSeconds(), options.buildSeconds() + runSeconds)));
+        return out.toString();
+    }
+
+    private static String seconds(java.time.Duration duration) {
+        return f("%.1f", duration.toMillis() / 1000.0).replace(".0", "");
+    }
+
+    private static String textTable(String[] header, List<String[]> rows) {
+        int[] widths = new int[header.length];
+        for (int i = 0; i < header.length; i++) {
+            widths[i] = header[i].length();
+            for (String[] row : rows) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        List<String[]> all = new ArrayList<>();
+        all.add(header);
+        all.addAll(rows);
+        for (String[] row : all) {
+            out.append(' ');
+            for (int i = 0; i < row.length; i++) {
+                String cell = row[i];
+                boolean left = i == 1;
+                out.append(' ').append(left ? f("%-" + widths[i] + "s", cell) : f("%" + widths[i] + "s", cell));
+            }
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    // ---- markdown ----
+
+    private static String markdownTable(String[] header, List<String[]> rows) {
+        StringBuilder out = new StringBuilder();
+        out.append("| ").append(String.join(" | ", header)).append(" |\n");
+        out.append("|").append(" --- |".repeat(header.length)).append('\n');
+        for (String[] row : rows) {
+            out.append("| ").append(String.join(" | ", row)).append(" |\n");
+        }
+        return out.toString();
+    }
+
+    String markdown() {
+        StringBuilder out = new StringBuilder();
+        out.append("## Write path and stream loads beside the limit and the peer — `ops/bench.sh` (generated)\n\n");
+        out.append("_Written by `ops/bench.sh` (`bootstrap/src/test/.../bench/Bench`); everything between the"
+                + " `bench.sh` markers is replaced by its next run._\n\n");
+        out.append(f("Run %s: `%s`; %d runs per figure; harness %.0f s%s.%n%n", date, options.command(), options.runs(),
+                runSeconds, Double.isNaN(options.buildSeconds()) ? ""
+                        : f(", build %.0f s, %.0f s in all", options.buildSeconds(),
+                        options.buildSeconds() + runSeconds)));
+        out.append(f("Machine: %d cores%s, %.1f GiB memory, load average %.2f at the start and %.2f at the end;"
+                        + " JDK %s; PostgreSQL %s (the same server for every system, on the same machine as the"
+                        + " client).%n%n", machine.cores(), machine.cpu().isEmpty() ? "" : " (" + machine.cpu() + ")",
+                machine.memoryGiB(), machine.loadAverage(), loadAverageEnd, machine.jdk(), machine.postgres()));
+        out.append("""
+                How: every figure is the median of the runs; every ratio the median of the per-run ratios, each \
+                between runs measured back to back (the order of the systems rotates from run to run). \
+                Latencies from HdrHistogram; warm-up not counted; all in throw-away schemas of `userstream_test`.
+
+                """);
+        if (!append.isEmpty()) {
+            out.append(f("### Append, one event per command (%s s warm-up + %s s per run, closed loop)%n%n",
+                    seconds(options.warmUp()), seconds(options.seconds())));
+            out.append("""
+                    Each writer thread fills user streams of %d events: UserCreated, then ProfileUpdated (renames). \
+                    **ours**: the real write path in process, no gRPC (`UserCommandService` → `PostgresUserEventStore` \
+                    → `PostgresDatabase`'s pool and DbClient): CreateUser, then UpdateProfile (load + decide + \
+                    append); password hashing replaced by a constant hash. **JDBC limit**: one autocommitted \
+                    `INSERT` per event, prepared once per connection, into a copy of our `events` table \
+                    (`LIKE … INCLUDING ALL`: same columns, keys and indexes; not the `pg_notify` trigger). \
+                    **Axon**: Axon Framework 4.12.3 `JdbcEventStorageEngine.appendEvents` of one \
+                    `DomainEventMessage` with the aggregate's next sequence number, `JacksonSerializer`, its \
+                    PostgreSQL table, autocommitted HikariCP connections and `NoTransactionManager` (its cheapest \
+                    set-up: one `INSERT` and its commit). Same payloads, metadata and UUIDv7 ids for all three; \
+                    each has a pool of one connection per thread.
+
+                    """.formatted(BenchEvents.STREAM_LENGTH));
+            out.append(markdownTable(APPEND_HEADER, appendRows()));
+            out.append('\n');
+            for (int threads : append.keySet()) {
+                out.append("- ").append(ourCommands(threads)).append('\n');
+            }
+            if (!payloadBytes.isEmpty()) {
+                out.append(f("- mean stored payload: ours %.1f bytes, limit %.1f, Axon %.1f%n",
+                        payloadBytes.get(OURS), payloadBytes.get(LIMIT), payloadBytes.get(AXON)));
+            }
+            out.append(f("- Argon2id (OWASP parameters), replaced above: %.1f hashes/s on one thread%n%n",
+                    hashesPerSecond));
+        }
+        if (!load.isEmpty()) {
+            out.append(f("### Stream load (one thread, %s s per run)%n%n", seconds(options.loadSeconds())));
+            out.append("""
+                    The same streams (UserCreated + ProfileUpdated events) written to both stores. **ours**: \
+                    `PostgresUserEventStore.load` (decoded domain events). **Axon**: \
+                    `JdbcEventStorageEngine.readEvents(aggregateId)`, every payload and metadata deserialized \
+                    (it reads in batches of 100 until an empty batch). **JDBC SELECT**, for scale: one \
+                    `SELECT` of our rows' columns as text, nothing decoded. Time × Axon: the p50 time's ratio.
+
+                    """);
+            out.append(markdownTable(LOAD_HEADER, loadRows()));
+            out.append('\n');
+        }
+        List<String[]> targets = targets();
+        if (!targets.isEmpty()) {
+            out.append("### Issue 16's targets\n\n");
+            out.append(markdownTable(new String[] {"target", "measured", "", "per run"}, targets));
+            out.append('\n');
+        }
+        if (!notWired.isEmpty()) {
+            out.append("### Not measured by this run\n\n");
+            notWired.forEach((part, what) -> out.append(f("- `%s`: %s (a hook in `Bench`, not wired yet)%n", part,
+                    what)));
+            out.append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Replaces the generated section of {@code file} (appends it, with its markers, if there is none). */
+    void writeMarkdown(Path file) throws IOException {
+        String existing = Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        String section = Bench.BEGIN + "\n" + markdown() + Bench.END;
+        int begin = existing.indexOf(Bench.BEGIN);
+        int end = existing.indexOf(Bench.END);
+        String updated;
+        if (begin >= 0 && end > begin) {
+            updated = existing.substring(0, begin) + section + existing.substring(end + Bench.END.length());
+        } else {
+            updated = existing + (existing.endsWith("\n") || existing.isEmpty() ? "" : "\n") + "\n" + section + "\n";
+        }
+        Files.writeString(file, updated, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The benchmark harness of issue 16, one command: builds (one -am reactor build, no install), runs
+# io.userstream.bootstrap.bench.Bench against the local PostgreSQL, prints a table, and rewrites the
+# generated section of BENCHMARKS.md (between <!-- bench.sh:begin --> and <!-- bench.sh:end -->).
+# Every figure is measured beside its baselines in the same run (the JDBC limit: one autocommitted INSERT
+# per event; the peer: Axon Framework 4.12's JdbcEventStorageEngine), as the median of several runs, and
+# reported as a ratio to them. Finishes in under 10 minutes on a 2-core machine (about 6 by default).
+#
+# Usage: ops/bench.sh [--only append,load] [--runs 3] [--seconds 3] [--load-seconds 1.5] [--warmup 1]
+#                     [--threads 1,4,16,64] [--no-markdown]
+# Parts: append, load (measured); rebuild, grpc, latency, stats, rss (hooks, not wired yet; see Bench).
+# Other benchmarks share this machine: run it as `flock /tmp/userstream-bench.lock bash ops/bench.sh`.
+# Environment: USERSTREAM_TEST_DB_URL / USERSTREAM_TEST_DB_USER (default the local userstream_test),
+# USERSTREAM_BENCH_JVM_FLAGS (extra JVM flags), USERSTREAM_BENCH_KEEP=1 (keep the throw-away schemas),
+# USERSTREAM_BENCH_VERBOSE=1 (INFO logging).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ops/java-home.sh
+bash ops/setup.sh >/dev/null
+markdown=(--markdown BENCHMARKS.md)
+for arg in "$@"; do
+  case "$arg" in
+    -h|--help) markdown=() ;;
+    --no-markdown) markdown=() ;;
+  esac
+done
+build_start=$SECONDS
+# One reactor build (-am): the class path points at this worktree's modules' target/classes, not at
+# snapshot jars in ~/.m2 that another checkout may have installed meanwhile.
+./mvnw -B -ntp -q -pl bootstrap -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
+export USERSTREAM_BENCH_BUILD_SECONDS=$((SECONDS - build_start))
+export USERSTREAM_BENCH_COMMAND="ops/bench.sh${*:+ $*}"
+exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${USERSTREAM_BENCH_JVM_FLAGS:-} \
+  -cp "bootstrap/target/test-classes:bootstrap/target/classes:$(cat bootstrap/target/bench.classpath)" \
+  io.userstream.bootstrap.bench.Bench "${markdown[@]}" "$@"
