@@ -1,6 +1,7 @@
 package io.userstream.bootstrap.bench;
 
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.domain.user.PlainPassword;
 
 import java.io.IOException;
@@ -51,8 +52,11 @@ import java.util.logging.Logger;
  *   <li>{@code load}: one thread loading streams of 10, 100 and 1000 events: ours through our event store,
  *       Axon's {@code readEvents(aggregateId)} (payloads and metadata deserialized), and for scale the
  *       plain JDBC {@code SELECT} of our rows (nothing decoded).</li>
- *   <li>Hooks, not wired yet (each prints that it was not measured): {@code rebuild}, {@code grpc},
- *       {@code latency}, {@code stats}, {@code rss}; see their methods.</li>
+ *   <li>{@code rebuild}: our rebuild of the read model beside the set-based SQL build and Axon's
+ *       {@code PooledStreamingEventProcessor} replay of the same events into the same table shape
+ *       ({@link RebuildPart}).</li>
+ *   <li>Hooks, not wired yet (each prints that it was not measured): {@code grpc}, {@code latency},
+ *       {@code stats}, {@code rss}; see their methods.</li>
  * </ul>
  * It prints a table and, with {@code --markdown FILE}, replaces the part of FILE between
  * {@value #BEGIN} and {@value #END} (appended if absent) with the figures, ratios, machine, date and
@@ -69,7 +73,7 @@ public final class Bench {
 
     static final List<String> PARTS = List.of("append", "load", "rebuild", "grpc", "latency", "stats", "rss");
     /** Parts measured today; the others are hooks. */
-    static final List<String> WIRED = List.of("append", "load");
+    static final List<String> WIRED = List.of("append", "load", "rebuild");
 
     static final String OURS = "ours";
     static final String LIMIT = "JDBC limit";
@@ -81,6 +85,8 @@ public final class Bench {
     private final String ourSchema = "bench_" + tag;
     private final String limitSchema = "benchlim_" + tag;
     private final String axonSchema = "benchaxon_" + tag;
+    private final String rebuildSchema = "benchrb_" + tag;
+    private final String rebuildAxonSchema = "benchrbax_" + tag;
     private final String passwordHash;
     private final Report report;
 
@@ -101,19 +107,22 @@ public final class Bench {
 
     /** Command-line options; see {@link #usage()}. */
     record Options(Set<String> parts, int runs, Duration warmUp, Duration seconds, Duration loadSeconds,
-                   int[] threads, Path markdown, String command, double buildSeconds) {
+                   int[] threads, int rebuildUsers, int axonBatch, Path markdown, String command,
+                   double buildSeconds) {
     }
 
     static String usage() {
         return """
                 usage: ops/bench.sh [--only PARTS] [--runs N] [--seconds S] [--load-seconds S] [--warmup S]
-                                    [--threads 1,4,16,64] [--no-markdown]
+                                    [--threads 1,4,16,64] [--rebuild-users N] [--axon-batch N] [--no-markdown]
                   PARTS: comma-separated, of %s (default: %s; the others are hooks, not wired yet)
                   --runs N          runs per figure, the figure being their median (default 3)
                   --seconds S       measured seconds of each append run (default 3), after --warmup S (default 1)
                   --load-seconds S  measured seconds of each stream-load run (default 1.5)
+                  --rebuild-users N users of the rebuild part's log, 2 events each (default 50000)
+                  --axon-batch N    batch size of Axon's replay (default: our engine's, %d)
                   --no-markdown     print only; do not rewrite BENCHMARKS.md's generated section
-                """.formatted(PARTS, WIRED);
+                """.formatted(PARTS, WIRED, SubscriptionSettings.DEFAULTS.batchSize());
     }
 
     public static void main(String[] args) throws Exception {
@@ -123,6 +132,8 @@ public final class Bench {
         double seconds = 3;
         double loadSeconds = 1.5;
         int[] threads = {1, 4, 16, 64};
+        int rebuildUsers = 50_000;
+        int axonBatch = SubscriptionSettings.DEFAULTS.batchSize();
         Path markdown = null;
         String command = System.getenv().getOrDefault("USERSTREAM_BENCH_COMMAND", "Bench " + String.join(" ", args));
         double buildSeconds = Double.parseDouble(System.getenv().getOrDefault("USERSTREAM_BENCH_BUILD_SECONDS", "NaN"));
@@ -145,6 +156,8 @@ public final class Bench {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--load-seconds" -> loadSeconds = Double.parseDouble(args[++i]);
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--rebuild-users" -> rebuildUsers = Integer.parseInt(args[++i].replace("_", ""));
+                case "--axon-batch" -> axonBatch = Integer.parseInt(args[++i]);
                 case "--markdown" -> markdown = Path.of(args[++i]);
                 case "--no-markdown" -> markdown = null;
                 case "-h", "--help" -> {
@@ -157,7 +170,7 @@ public final class Bench {
         quietLogging();
         Options options = new Options(parts, runs, Duration.ofMillis(Math.round(warmUp * 1000)),
                 Duration.ofMillis(Math.round(seconds * 1000)), Duration.ofMillis(Math.round(loadSeconds * 1000)),
-                threads, markdown, command, buildSeconds);
+                threads, rebuildUsers, axonBatch, markdown, command, buildSeconds);
         new Bench(options).run();
     }
 
@@ -223,10 +236,11 @@ public final class Bench {
 
     private void dropSchemas() {
         if (System.getenv("USERSTREAM_BENCH_KEEP") != null) {
-            System.out.println("kept schemas " + ourSchema + ", " + limitSchema + ", " + axonSchema);
+            System.out.println("kept schemas " + ourSchema + ", " + limitSchema + ", " + axonSchema + ", "
+                    + rebuildSchema + ", " + rebuildAxonSchema);
             return;
         }
-        for (String schema : List.of(ourSchema, limitSchema, axonSchema)) {
+        for (String schema : List.of(ourSchema, limitSchema, axonSchema, rebuildSchema, rebuildAxonSchema)) {
             try {
                 sql("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             } catch (SQLException e) {
@@ -424,14 +438,18 @@ public final class Bench {
 
     // ---- hooks: parts to be added or wired in ----
 
+    // ---- rebuild ----
+
     /**
-     * Hook: our rebuild of {@code user_read_model} vs the set-based build of the same read model (one
-     * {@code INSERT … SELECT}, one {@code UPDATE … FROM}; see {@code ProjectionsBenchmark#setBasedBaseline}) vs
-     * Axon's {@code PooledStreamingEventProcessor} replaying the same events into the same table shape (one
-     * upsert per event, one transaction per batch). Each as events/s and as a ratio to the set-based build.
+     * Our rebuild of {@code user_read_model} vs the set-based build of the same read model vs Axon's
+     * {@code PooledStreamingEventProcessor} replaying the same events into the same table shape; see
+     * {@link RebuildPart}.
      */
-    private void rebuild() {
-        report.notWired("rebuild", "rebuild vs set-based build vs Axon PooledStreamingEventProcessor replay");
+    private void rebuild() throws Exception {
+        RebuildPart part = new RebuildPart(URL, USER, rebuildSchema, rebuildAxonSchema, options.rebuildUsers(),
+                options.runs(), options.axonBatch(), passwordHash);
+        report.rebuild = part;
+        part.run();
     }
 
     /**
@@ -512,6 +530,10 @@ public final class Bench {
                             + " PostgreSQL %s", cores, cpu.isEmpty() ? "" : " (" + cpu + ")", memoryGiB, loadAverage,
                     jdk, postgres);
         }
+    }
+
+    static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
     }
 
     static double currentLoadAverage() {

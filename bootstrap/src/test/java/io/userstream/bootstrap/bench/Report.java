@@ -34,6 +34,8 @@ final class Report {
     /** stream size → system → runs. */
     final Map<Integer, Map<String, List<Measurement.Run>>> load = new LinkedHashMap<>();
     final Map<String, Double> payloadBytes = new LinkedHashMap<>();
+    /** The rebuild part, if it ran. */
+    RebuildPart rebuild;
     private final Map<String, String> notWired = new LinkedHashMap<>();
 
     Report(Bench.Options options) {
@@ -107,6 +109,37 @@ final class Report {
     private static final String[] LOAD_HEADER = {"events", "system", "p50 ms", "p99 ms", "max ms", "loads/s",
             "time × Axon"};
 
+    private List<String[]> rebuildRows() {
+        List<String[]> rows = new ArrayList<>();
+        if (rebuild == null || rebuild.rates.isEmpty()) {
+            return rows;
+        }
+        List<Double> setBased = rebuild.rates.get(RebuildPart.SET_BASED);
+        List<Double> axon = rebuild.rates.get(RebuildPart.AXON);
+        rebuild.rates.forEach((system, rates) -> {
+            double rate = Measurement.median(rates);
+            rows.add(new String[] {system, f("%.0f", rate), f("%.2f", rebuild.events() / rate),
+                    system.equals(RebuildPart.SET_BASED) ? "1" : ratio(pairedRatio(rates, setBased)),
+                    system.equals(RebuildPart.OURS) ? ratio(pairedRatio(rates, axon))
+                            : system.equals(RebuildPart.AXON) ? "1" : ""});
+        });
+        return rows;
+    }
+
+    private static final String[] REBUILD_HEADER = {"system", "events/s", "seconds", "× set-based", "× Axon"};
+
+    static List<Double> ratios(List<Double> a, List<Double> b) {
+        List<Double> ratios = new ArrayList<>();
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            ratios.add(a.get(i) / b.get(i));
+        }
+        return ratios;
+    }
+
+    private static double pairedRatio(List<Double> a, List<Double> b) {
+        return Measurement.median(ratios(a, b));
+    }
+
     /** The issue's targets: [target, measured, verdict, per-run ratios]. */
     private List<String[]> targets() {
         List<String[]> rows = new ArrayList<>();
@@ -164,6 +197,12 @@ final class Report {
             out.append(f("%nstream load, one thread (%s s per run)%n", seconds(options.loadSeconds())));
             out.append(textTable(LOAD_HEADER, loadRows()));
         }
+        if (!rebuildRows().isEmpty()) {
+            out.append(f("%nrebuild of user_read_model, %d users = %d events (Axon batch %d)%n", options.rebuildUsers(),
+                    rebuild.events(), options.axonBatch()));
+            out.append(textTable(REBUILD_HEADER, rebuildRows()));
+            rebuild.notes.forEach(note -> out.append("  ").append(note).append('\n'));
+        }
         List<String[]> targets = targets();
         if (!targets.isEmpty()) {
             out.append(f("%ntargets (issue 16)%n"));
@@ -198,7 +237,7 @@ final class Report {
             out.append(' ');
             for (int i = 0; i < row.length; i++) {
                 String cell = row[i];
-                boolean left = i == 1;
+                boolean left = header[i].equals("system");
                 out.append(' ').append(left ? f("%-" + widths[i] + "s", cell) : f("%" + widths[i] + "s", cell));
             }
             out.append('\n');
@@ -220,7 +259,7 @@ final class Report {
 
     String markdown() {
         StringBuilder out = new StringBuilder();
-        out.append("## Write path and stream loads beside the limit and the peer — `ops/bench.sh` (generated)\n\n");
+        out.append("## Write path, stream loads and rebuild beside the limit and the peer — `ops/bench.sh` (generated)\n\n");
         out.append("_Written by `ops/bench.sh` (`bootstrap/src/test/.../bench/Bench`); everything between the"
                 + " `bench.sh` markers is replaced by its next run._\n\n");
         out.append(f("Run %s: `%s`; %d runs per figure; harness %.0f s%s.%n%n", date, options.command(), options.runs(),
@@ -277,6 +316,26 @@ final class Report {
 
                     """);
             out.append(markdownTable(LOAD_HEADER, loadRows()));
+            out.append('\n');
+        }
+        if (!rebuildRows().isEmpty()) {
+            out.append(f("### Rebuild of `user_read_model` (%d users, %d events)%n%n", options.rebuildUsers(),
+                    rebuild.events()));
+            out.append("""
+                    The same log (UserCreated + ProfileUpdated per user, generated in our codec's stored shape, \
+                    copied into Axon's table). **set-based SQL**: one `INSERT … SELECT` and one `UPDATE … FROM` \
+                    into a copy of `user_read_model` with its indexes, one transaction. **ours (rebuild)**: \
+                    `requestRebuild("user_read_model")` until the shadow table is swapped in \
+                    (`SubscriptionSettings.DEFAULTS`). **Axon replay**: `PooledStreamingEventProcessor` (16 segments, \
+                    4 worker threads, batch %d, `JdbcTokenStore`) over `EmbeddedEventStore` and \
+                    `JdbcEventStorageEngine`, an annotated `@EventHandler` per event type doing one upsert per \
+                    event into a table of the same shape, one transaction per batch, until every user is at \
+                    version 2.
+
+                    """.formatted(options.axonBatch()));
+            out.append(markdownTable(REBUILD_HEADER, rebuildRows()));
+            out.append('\n');
+            rebuild.notes.forEach(note -> out.append("- ").append(note).append('\n'));
             out.append('\n');
         }
         List<String[]> targets = targets();
