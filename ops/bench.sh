@@ -4,24 +4,28 @@
 # generated section of BENCHMARKS.md (between <!-- bench.sh:begin --> and <!-- bench.sh:end -->).
 # Every figure is measured beside its baselines in the same run (the JDBC limit: one autocommitted INSERT
 # per event; the peer: Axon Framework 4.12's JdbcEventStorageEngine), as the median of several runs, and
-# reported as a ratio to them. Finishes in under 10 minutes on a 2-core machine (about 6 by default).
+# reported as a ratio to them. Finishes in under 10 minutes on a 2-core machine (about 5 by default).
 #
-# Usage: ops/bench.sh [--only append,load] [--runs 3] [--seconds 3] [--load-seconds 1.5] [--warmup 1]
-#                     [--threads 1,4,16,64] [--no-markdown]
-# Parts: append, load (measured); rebuild, grpc, latency, stats, rss (hooks, not wired yet; see Bench).
+# Usage: ops/bench.sh [--only append,load,rebuild] [--runs 3] [--seconds 3] [--load-seconds 1.5] [--warmup 1]
+#                     [--threads 1,4,16,64] [--rebuild-users 50000] [--axon-batch N] [--no-markdown]
+#                     [--markdown FILE]
+# Parts: append, load, rebuild (measured, all by default); grpc, latency, stats, rss (hooks, not wired yet;
+# see Bench). --help says more.
 # Other benchmarks share this machine: run it as `flock /tmp/userstream-bench.lock bash ops/bench.sh`.
 # Environment: USERSTREAM_TEST_DB_URL / USERSTREAM_TEST_DB_USER (default the local userstream_test),
 # USERSTREAM_BENCH_JVM_FLAGS (extra JVM flags), USERSTREAM_BENCH_KEEP=1 (keep the throw-away schemas),
-# USERSTREAM_BENCH_VERBOSE=1 (INFO logging).
+# USERSTREAM_BENCH_VERBOSE=1 (INFO logging), USERSTREAM_BENCH_STREAM (events per stream in the append part,
+# default 10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
 bash ops/setup.sh >/dev/null
+# A full run rewrites BENCHMARKS.md's generated section; a partial one (--only) only prints, unless given
+# --markdown FILE.
 markdown=(--markdown BENCHMARKS.md)
 for arg in "$@"; do
   case "$arg" in
-    -h|--help) markdown=() ;;
-    --no-markdown) markdown=() ;;
+    -h|--help|--no-markdown|--only|--only=*) markdown=() ;;
   esac
 done
 build_start=$SECONDS

@@ -74,6 +74,13 @@ public final class Bench {
     static final List<String> PARTS = List.of("append", "load", "rebuild", "grpc", "latency", "stats", "rss");
     /** Parts measured today; the others are hooks. */
     static final List<String> WIRED = List.of("append", "load", "rebuild");
+    /** What each hook is to measure once it is wired. */
+    static final Map<String, String> HOOKS = Map.of(
+            "grpc", "the gRPC command path at 1/4/16/64 callers vs the JDBC limit",
+            "latency", "end-to-end latencies, acknowledgment → read model and → stats (ProjectionsBenchmark's latency"
+                    + " part)",
+            "stats", "GetUserStats hit and repair",
+            "rss", "peak RSS of each service with its heap setting");
 
     static final String OURS = "ours";
     static final String LIMIT = "JDBC limit";
@@ -114,14 +121,16 @@ public final class Bench {
     static String usage() {
         return """
                 usage: ops/bench.sh [--only PARTS] [--runs N] [--seconds S] [--load-seconds S] [--warmup S]
-                                    [--threads 1,4,16,64] [--rebuild-users N] [--axon-batch N] [--no-markdown]
+                                    [--threads 1,4,16,64] [--rebuild-users N] [--axon-batch N]
+                                    [--markdown FILE | --no-markdown]
                   PARTS: comma-separated, of %s (default: %s; the others are hooks, not wired yet)
                   --runs N          runs per figure, the figure being their median (default 3)
                   --seconds S       measured seconds of each append run (default 3), after --warmup S (default 1)
                   --load-seconds S  measured seconds of each stream-load run (default 1.5)
                   --rebuild-users N users of the rebuild part's log, 2 events each (default 50000)
                   --axon-batch N    batch size of Axon's replay (default: our engine's, %d)
-                  --no-markdown     print only; do not rewrite BENCHMARKS.md's generated section
+                  --markdown FILE   rewrite FILE's generated section (ops/bench.sh passes BENCHMARKS.md unless --only)
+                  --no-markdown     print only
                 """.formatted(PARTS, WIRED, SubscriptionSettings.DEFAULTS.batchSize());
     }
 
@@ -192,6 +201,12 @@ public final class Bench {
         report.machine = Machine.describe(URL, USER);
         System.out.printf("bench: parts %s, %d runs per figure, schemas *_%s%n%s%n", options.parts(), options.runs(),
                 tag, report.machine.line());
+        for (String part : PARTS) {
+            if (!options.parts().contains(part)) {
+                report.notRun.put(part, WIRED.contains(part) ? "not selected (--only)"
+                        : HOOKS.get(part) + " (a hook in `Bench`, not wired yet)");
+            }
+        }
         try {
             setUp();
             for (String part : options.parts()) {
@@ -328,7 +343,7 @@ public final class Bench {
         List<String> systems = List.of(OURS, LIMIT, AXON);
         // Not counted: the JIT and the pools warm up on every system once before the first figure.
         for (String system : systems) {
-            appendRun(system, 4, Duration.ofSeconds(2), Duration.ofMillis(200));
+            appendRun(system, 4, Duration.ofSeconds(3), Duration.ofMillis(200));
         }
         for (int threads : options.threads()) {
             Map<String, List<Measurement.Run>> runs = new LinkedHashMap<>();
@@ -458,7 +473,7 @@ public final class Bench {
      * same caller count in the same run (issue target: ≥ 0.35 × the limit at 32 callers).
      */
     private void grpc() {
-        report.notWired("grpc", "gRPC command path at 1/4/16/64 callers vs the JDBC limit");
+        report.notWired("grpc", HOOKS.get("grpc"));
     }
 
     /**
@@ -466,17 +481,17 @@ public final class Bench {
      * rate ({@code ProjectionsBenchmark#latency} measures them today).
      */
     private void latency() {
-        report.notWired("latency", "end-to-end latencies (ProjectionsBenchmark's latency part)");
+        report.notWired("latency", HOOKS.get("latency"));
     }
 
     /** Hook: GetUserStats served from the stats table (hit) and through the repair path (miss and repair). */
     private void stats() {
-        report.notWired("stats", "GetUserStats hit and repair");
+        report.notWired("stats", HOOKS.get("stats"));
     }
 
     /** Hook: peak RSS of user-service and user-stats-service (each with its heap setting) under the gRPC load. */
     private void rss() {
-        report.notWired("rss", "peak RSS of each service with its heap setting");
+        report.notWired("rss", HOOKS.get("rss"));
     }
 
     // ---- report ----

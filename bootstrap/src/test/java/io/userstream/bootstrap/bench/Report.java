@@ -37,6 +37,8 @@ final class Report {
     /** The rebuild part, if it ran. */
     RebuildPart rebuild;
     private final Map<String, String> notWired = new LinkedHashMap<>();
+    /** Parts left out of this run, and why. */
+    final Map<String, String> notRun = new LinkedHashMap<>();
 
     Report(Bench.Options options) {
         this.options = options;
@@ -170,8 +172,8 @@ final class Report {
             return "";
         }
         List<Measurement.Run> runs = systems.get(OURS);
-        return f("ours by command at %d threads: CreateUser p50 %.2f / p99 %.2f ms, UpdateProfile (load + append)"
-                        + " p50 %.2f / p99 %.2f ms", threads,
+        return f("ours by command at %d thread%s: CreateUser p50 %.2f / p99 %.2f ms, UpdateProfile (load + append)"
+                        + " p50 %.2f / p99 %.2f ms", threads, threads == 1 ? "" : "s",
                 median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(50) / 1e6),
                 median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(99) / 1e6),
                 median(runs, r -> r.byKind()[OurWritePath.UPDATE].getValueAtPercentile(50) / 1e6),
@@ -212,6 +214,11 @@ final class Report {
             }
         }
         notWired.forEach((part, what) -> out.append(f("not measured (hook): %s — %s%n", part, what)));
+        if (!notRun.isEmpty()) {
+            out.append("not in this run: ").append(notRun.entrySet().stream()
+                    .map(e -> e.getKey() + (Bench.WIRED.contains(e.getKey()) ? " (not selected)" : " (hook, not wired yet)"))
+                    .collect(Collectors.joining(", "))).append('\n');
+        }
         out.append(f("harness %.0f s%s%n", runSeconds, Double.isNaN(options.buildSeconds()) ? ""
                 : f(" + build %.0f s = %.0f s", options.buildSeconds(), options.buildSeconds() + runSeconds)));
         return out.toString();
@@ -299,7 +306,8 @@ final class Report {
                 out.append("- ").append(ourCommands(threads)).append('\n');
             }
             if (!payloadBytes.isEmpty()) {
-                out.append(f("- mean stored payload: ours %.1f bytes, limit %.1f, Axon %.1f%n",
+                out.append(f("- mean stored payload: ours %.1f bytes, limit %.1f (both `jsonb` as text), Axon %.1f"
+                                + " (its `bytea` JSON)%n",
                         payloadBytes.get(OURS), payloadBytes.get(LIMIT), payloadBytes.get(AXON)));
             }
             out.append(f("- Argon2id (OWASP parameters), replaced above: %.1f hashes/s on one thread%n%n",
@@ -344,10 +352,11 @@ final class Report {
             out.append(markdownTable(new String[] {"target", "measured", "", "per run"}, targets));
             out.append('\n');
         }
-        if (!notWired.isEmpty()) {
+        if (!notWired.isEmpty() || !notRun.isEmpty()) {
             out.append("### Not measured by this run\n\n");
             notWired.forEach((part, what) -> out.append(f("- `%s`: %s (a hook in `Bench`, not wired yet)%n", part,
                     what)));
+            notRun.forEach((part, why) -> out.append(f("- `%s`: %s%n", part, why)));
             out.append('\n');
         }
         return out.toString();
