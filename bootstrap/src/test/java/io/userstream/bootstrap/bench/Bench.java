@@ -43,12 +43,12 @@ import java.util.logging.Logger;
  * <p>Parts ({@code --only a,b}; default: every part that is wired):
  * <ul>
  *   <li>{@code append}: one event per command at 1/4/16/64 threads (closed loop). <b>Ours</b>: the real
- *       write path in process ({@link OurWritePath}: CreateUser, then UpdateProfile until the stream holds
- *       10 events; hashing replaced by a constant). <b>Limit</b>: plain JDBC, one autocommitted INSERT
- *       per event into a copy of our {@code events} table ({@link JdbcLimit}). <b>Axon</b>:
- *       {@code JdbcEventStorageEngine.appendEvents} of one event with the aggregate's next sequence number
- *       ({@link AxonPeer}). The same events (payloads, metadata, ids) for all three; a pool of one
- *       connection per thread for each.</li>
+ *       write path in process, wired as user-service wires it ({@link OurWritePath}: CreateUser, then
+ *       UpdateProfile until the stream holds 10 events; hashing replaced by a constant). <b>Limit</b>: plain
+ *       JDBC, one autocommitted INSERT per event into a copy of our {@code events} table ({@link JdbcLimit}).
+ *       <b>Axon</b>: {@code JdbcEventStorageEngine.appendEvents} of one event with the aggregate's next
+ *       sequence number ({@link AxonPeer}). The same events (payloads, metadata, ids) for all three; one
+ *       connection per thread for each (ours one more, for its append notifier).</li>
  *   <li>{@code load}: one thread loading streams of 10, 100 and 1000 events: ours through our event store,
  *       Axon's {@code readEvents(aggregateId)} (payloads and metadata deserialized), and for scale the
  *       plain JDBC {@code SELECT} of our rows (nothing decoded).</li>

@@ -18,7 +18,7 @@ import java.util.UUID;
  * The limit: plain JDBC, one autocommitted {@code INSERT} per event, each writer thread on a connection of
  * its own with the statement prepared once (what {@code pgbench -M prepared} does). The table is a copy of
  * our {@code events} table ({@code LIKE … INCLUDING ALL}: the same columns, identity, defaults, checks,
- * {@code UNIQUE (stream_id, version)} and indexes; not the trigger), in a schema of its own; the rows carry
+ * {@code UNIQUE (stream_id, version)} and indexes; never a trigger), in a schema of its own; the rows carry
  * the same payloads and metadata as our events ({@link BenchEvents}), with UUIDv7 ids like ours.
  *
  * <p>For the load part, {@link #loader} is the plain-JDBC read of one of our streams: our event store's

@@ -1,5 +1,9 @@
 package io.userstream.bootstrap.bench;
 
+import io.helidon.config.Config;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.service.registry.Services;
+import io.userstream.adapters.metrics.MeteredUserEventStore;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
@@ -14,6 +18,7 @@ import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.ReservationChanges;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.application.service.UserCommandService;
+import io.userstream.application.support.RecentUsers;
 import io.userstream.application.support.UuidV7Generator;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.PasswordHash;
@@ -34,11 +39,13 @@ import java.util.OptionalLong;
 import java.util.UUID;
 
 /**
- * Our side: the real write path in process, no gRPC. {@link UserCommandService} over
- * {@link PostgresUserEventStore} and {@link PostgresDatabase} (its pool, its DbClient, its migrations), as
- * user-service wires them, with one change: password hashing is replaced by a constant hash (Argon2id is
- * slow by design and measured apart), as {@code AppendBenchmark} does. Stream loads go through the same
- * event store's {@link UserEventStore#load}.
+ * Our side: the real write path in process, no gRPC, wired as {@code UserServiceApp} wires it:
+ * {@link UserCommandService} with its cache of recent users ({@link RecentUsers}, the capacity user-service's
+ * configuration gives, {@code userstream.commands.cache}) over {@link MeteredUserEventStore} over
+ * {@link PostgresUserEventStore} over {@link PostgresDatabase} (its pool, DbClient, append notifier and
+ * migrations). One change: password hashing is replaced by a constant hash, called on the caller's thread
+ * (Argon2id is slow by design and measured apart), as {@code AppendBenchmark} does. Stream loads go through
+ * the event store's {@link UserEventStore#load}.
  */
 final class OurWritePath implements AutoCloseable {
 
@@ -52,14 +59,18 @@ final class OurWritePath implements AutoCloseable {
     private final String passwordHash;
     private final UuidV7Generator ids = new UuidV7Generator();
 
+    /** The command side's cache capacity, as user-service reads it ({@code UserServiceSettings}). */
+    static final int RECENT_USERS = Config.create().get("userstream.commands.cache").asInt()
+            .orElse(10_000); // UserServiceSettings.DEFAULT_RECENT_USERS, should application.yaml lack the key
+
     /**
-     * Opens (and migrates) our schema with a pool of {@code poolSize} connections, at least 2 (Flyway's
-     * migration takes two at once).
+     * Opens (and migrates) our schema with a pool of {@code poolSize} connections plus the one the append
+     * notifier keeps, at least 2 (Flyway's migration takes two at once).
      */
     OurWritePath(String url, String user, String schema, int poolSize, String passwordHash) {
-        this.database = PostgresDatabase.open(new PostgresSettings(url, user, "", schema, Math.max(2, poolSize),
+        this.database = PostgresDatabase.open(new PostgresSettings(url, user, "", schema, Math.max(2, poolSize + 1),
                 Duration.ofSeconds(30)));
-        this.store = new PostgresUserEventStore(database.dbClient());
+        this.store = new PostgresUserEventStore(database);
         this.passwordHash = passwordHash;
         PasswordHash constant = new PasswordHash(passwordHash);
         PasswordHasher noHashing = new PasswordHasher() {
@@ -73,8 +84,9 @@ final class OurWritePath implements AutoCloseable {
                 return false;
             }
         };
-        this.service = new UserCommandService(store, noHashing, () -> Instant.now().truncatedTo(ChronoUnit.MICROS),
-                ids);
+        UserEventStore metered = new MeteredUserEventStore(store, Services.get(MeterRegistry.class));
+        this.service = new UserCommandService(metered, noHashing, () -> Instant.now().truncatedTo(ChronoUnit.MICROS),
+                ids, new RecentUsers(RECENT_USERS));
     }
 
     /**

@@ -172,7 +172,7 @@ final class Report {
             return "";
         }
         List<Measurement.Run> runs = systems.get(OURS);
-        return f("ours by command at %d thread%s: CreateUser p50 %.2f / p99 %.2f ms, UpdateProfile (load + append)"
+        return f("ours by command at %d thread%s: CreateUser p50 %.2f / p99 %.2f ms, UpdateProfile"
                         + " p50 %.2f / p99 %.2f ms", threads, threads == 1 ? "" : "s",
                 median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(50) / 1e6),
                 median(runs, r -> r.byKind()[OurWritePath.CREATE].getValueAtPercentile(99) / 1e6),
@@ -288,18 +288,19 @@ final class Report {
                     seconds(options.warmUp()), seconds(options.seconds())));
             out.append("""
                     Each writer thread fills user streams of %d events: UserCreated, then ProfileUpdated (renames). \
-                    **ours**: the real write path in process, no gRPC (`UserCommandService` → `PostgresUserEventStore` \
-                    → `PostgresDatabase`'s pool and DbClient): CreateUser, then UpdateProfile (load + decide + \
-                    append); password hashing replaced by a constant hash. **JDBC limit**: one autocommitted \
-                    `INSERT` per event, prepared once per connection, into a copy of our `events` table \
-                    (`LIKE … INCLUDING ALL`: same columns, keys and indexes; not the `pg_notify` trigger). \
+                    **ours**: the real write path in process, no gRPC, wired as user-service wires it \
+                    (`UserCommandService` with its cache of %d recent users → `MeteredUserEventStore` → \
+                    `PostgresUserEventStore` → `PostgresDatabase`'s pool, DbClient and append notifier): \
+                    CreateUser, then UpdateProfile; password hashing replaced by a constant hash. **JDBC limit**: \
+                    one autocommitted `INSERT` per event, prepared once per connection, into a copy of our \
+                    `events` table (`LIKE … INCLUDING ALL`: same columns, keys and indexes; no trigger). \
                     **Axon**: Axon Framework 4.12.3 `JdbcEventStorageEngine.appendEvents` of one \
                     `DomainEventMessage` with the aggregate's next sequence number, `JacksonSerializer`, its \
                     PostgreSQL table, autocommitted HikariCP connections and `NoTransactionManager` (its cheapest \
                     set-up: one `INSERT` and its commit). Same payloads, metadata and UUIDv7 ids for all three; \
-                    each has a pool of one connection per thread.
+                    each has one connection per thread (ours one more, which its append notifier keeps).
 
-                    """.formatted(BenchEvents.STREAM_LENGTH));
+                    """.formatted(BenchEvents.STREAM_LENGTH, OurWritePath.RECENT_USERS));
             out.append(markdownTable(APPEND_HEADER, appendRows()));
             out.append('\n');
             for (int threads : append.keySet()) {
