@@ -353,8 +353,9 @@ public final class Bench {
                     Measurement.Run run = appendRun(system, threads, options.warmUp(), options.seconds());
                     runs.get(system).add(run);
                     System.out.printf("append %-10s %2d threads run %d: %8.0f events/s  p50 %6.2f  p99 %7.2f"
-                                    + "  max %7.2f ms%s%s%n", system, threads, r + 1, run.rate(), run.p50Ms(),
-                            run.p99Ms(), run.maxMs(), system.equals(OURS) ? byCommand(run) : "",
+                                    + "  max %7.2f ms  client CPU %4.0f µs/event%s%s%n", system, threads, r + 1,
+                            run.rate(), run.p50Ms(), run.p99Ms(), run.maxMs(), run.cpuMicrosPerOperation(),
+                            system.equals(OURS) ? byCommand(run) : "",
                             run.errors() == 0 ? "" : "  !! " + run.errors() + " errors, first: " + run.firstError());
                 }
             }

@@ -47,9 +47,16 @@ final class Measurement {
      * @param errors     steps that threw inside the window
      * @param firstError the first of them, if any
      * @param byKind     the latencies by kind of step ({@link Worker#step()})
+     * @param cpuNanos   CPU time this JVM (the client: harness, driver, the system under test's Java side)
+     *                   used during the measured window, all threads; -1 if the JVM cannot tell
      */
     record Run(long operations, double seconds, Histogram latency, long errors, String firstError,
-               Histogram[] byKind) {
+               Histogram[] byKind, long cpuNanos) {
+        /** Client CPU per operation in µs (NaN if unknown). */
+        double cpuMicrosPerOperation() {
+            return cpuNanos < 0 || operations == 0 ? Double.NaN : cpuNanos / 1e3 / operations;
+        }
+
         double rate() {
             return operations / seconds;
         }
@@ -156,6 +163,10 @@ final class Measurement {
         window[0] = now + warmUp.toNanos();
         window[1] = window[0] + measured.toNanos();
         go.countDown();
+        sleepUntil(window[0]);
+        long cpuAtStart = processCpuNanos();
+        sleepUntil(window[1]);
+        long cpuAtEnd = processCpuNanos();
         for (Thread thread : running) {
             thread.join();
         }
@@ -169,7 +180,23 @@ final class Measurement {
             total.add(byKind[k]);
         }
         return new Run(total.getTotalCount(), measured.toNanos() / 1e9, total, Arrays.stream(errors).sum(),
-                firstError.get(), byKind);
+                firstError.get(), byKind, cpuAtStart < 0 || cpuAtEnd < 0 ? -1 : cpuAtEnd - cpuAtStart);
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        long left;
+        while ((left = nanoTime - System.nanoTime()) > 0) {
+            java.util.concurrent.TimeUnit.NANOSECONDS.sleep(left);
+        }
+    }
+
+    /** CPU time of this process (all its threads) in ns, or -1. */
+    static long processCpuNanos() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
     }
 
     /** The median of the values (the mean of the middle two for an even count); NaN for none. */

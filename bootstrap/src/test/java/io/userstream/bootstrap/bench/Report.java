@@ -83,6 +83,7 @@ final class Report {
                     f("%.2f", median(runs, Measurement.Run::p50Ms)),
                     f("%.2f", median(runs, Measurement.Run::p99Ms)),
                     f("%.1f", median(runs, Measurement.Run::maxMs)),
+                    f("%.0f", median(runs, Measurement.Run::cpuMicrosPerOperation)),
                     system.equals(LIMIT) ? "1" : ratio(Bench.pairedRatio(runs, limit, Measurement.Run::rate)),
                     system.equals(OURS) ? ratio(Bench.pairedRatio(runs, axon, Measurement.Run::rate))
                             : system.equals(AXON) ? "1" : ""});
@@ -91,7 +92,7 @@ final class Report {
     }
 
     private static final String[] APPEND_HEADER = {"threads", "system", "events/s", "p50 ms", "p99 ms", "max ms",
-            "× limit", "× Axon"};
+            "client CPU µs/event", "× limit", "× Axon"};
 
     private List<String[]> loadRows() {
         List<String[]> rows = new ArrayList<>();
@@ -103,13 +104,14 @@ final class Report {
                     f("%.3f", median(runs, Measurement.Run::p99Ms)),
                     f("%.2f", median(runs, Measurement.Run::maxMs)),
                     f("%.0f", median(runs, Measurement.Run::rate)),
+                    f("%.0f", median(runs, Measurement.Run::cpuMicrosPerOperation)),
                     system.equals(AXON) ? "1" : ratio(Bench.pairedRatio(runs, axon, Measurement.Run::p50Ms))});
         }));
         return rows;
     }
 
     private static final String[] LOAD_HEADER = {"events", "system", "p50 ms", "p99 ms", "max ms", "loads/s",
-            "time × Axon"};
+            "client CPU µs/load", "time × Axon"};
 
     private List<String[]> rebuildRows() {
         List<String[]> rows = new ArrayList<>();
@@ -298,7 +300,9 @@ final class Report {
                     `DomainEventMessage` with the aggregate's next sequence number, `JacksonSerializer`, its \
                     PostgreSQL table, autocommitted HikariCP connections and `NoTransactionManager` (its cheapest \
                     set-up: one `INSERT` and its commit). Same payloads, metadata and UUIDv7 ids for all three; \
-                    each has one connection per thread (ours one more, which its append notifier keeps).
+                    each has one connection per thread (ours one more, which its append notifier keeps). \
+                    Client CPU: this JVM's CPU time over the measured window per event (PostgreSQL's is not in it; \
+                    client and server share the same cores).
 
                     """.formatted(BenchEvents.STREAM_LENGTH, OurWritePath.RECENT_USERS));
             out.append(markdownTable(APPEND_HEADER, appendRows()));
