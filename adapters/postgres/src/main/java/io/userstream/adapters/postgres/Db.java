@@ -8,6 +8,7 @@ import io.helidon.dbclient.DbTransaction;
 import io.userstream.application.port.out.StoreUnavailableException;
 
 import java.sql.Timestamp;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;
@@ -77,11 +78,38 @@ final class Db {
         });
     }
 
+    /** Plain-JDBC work on a connection of {@link SessionConnections}. */
+    @FunctionalInterface
+    interface JdbcWork<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * Runs plain-JDBC {@code work} (the few places listed in {@link SessionConnections}) with the same error
+     * classification and the same retries of an aborted unit (SQLSTATE class 40) as the DbClient's work.
+     */
+    static <T> T jdbc(String what, JdbcWork<T> work) {
+        return withRetries(what, () -> {
+            try {
+                return work.run();
+            } catch (SQLException e) {
+                throw new JdbcFailure(e);
+            }
+        });
+    }
+
+    /** Carries a plain-JDBC {@link SQLException} through {@link #withRetries}. */
+    private static final class JdbcFailure extends RuntimeException {
+        JdbcFailure(SQLException cause) {
+            super(cause);
+        }
+    }
+
     private static <T> T withRetries(String what, Supplier<T> unit) {
         for (int attempt = 1; ; attempt++) {
             try {
                 return unit.get();
-            } catch (DbClientException e) {
+            } catch (DbClientException | JdbcFailure e) {
                 if (!DatabaseException.isAborted(e)) {
                     throw DatabaseException.of("cannot " + what, e);
                 }
