@@ -54,15 +54,32 @@ public record ProjectionStatus(String name, ProjectionState state, String checkp
      *
      * @param done            events applied to the shadow copy
      * @param total           events in the log when the rebuild started
-     * @param eventsPerSecond average rate since it started
+     * @param eventsPerSecond average rate since it started (time spent building indexes included)
      * @param startedAt       when it started
-     * @param eta             time left at that rate (a lower bound: the rebuild also follows newer events);
-     *                        empty until there is a rate
+     * @param eta             time left in the current phase: while applying events, the events left at that
+     *                        rate (a lower bound: the rebuild also follows newer events), then the index build
+     *                        follows; while building indexes, the indexes left at the time each one took so far.
+     *                        Empty until there is a rate
+     * @param phase           what the rebuild is doing
+     * @param indexesBuilt    indexes of the live table built on the shadow copy after its events were applied
+     * @param indexesToBuild  how many such indexes the rebuild builds in all (0 if none)
      */
     public record RebuildProgress(long done, long total, double eventsPerSecond, Instant startedAt,
-                                  Optional<Duration> eta) {
+                                  Optional<Duration> eta, RebuildPhase phase, int indexesBuilt, int indexesToBuild) {
         public RebuildProgress {
             Objects.requireNonNull(eta, "eta");
+            Objects.requireNonNull(phase, "phase");
         }
+    }
+
+    /** What a rebuild is doing. */
+    public enum RebuildPhase {
+        /**
+         * Applying the log to the shadow copy, which has only the indexes its writes need (its primary key and
+         * unique indexes), so that the rate holds as it grows.
+         */
+        APPLYING_EVENTS,
+        /** Every event up to the live checkpoint is applied: building the shadow copy's other indexes. */
+        BUILDING_INDEXES
     }
 }

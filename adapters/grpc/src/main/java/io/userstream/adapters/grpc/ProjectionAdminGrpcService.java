@@ -19,6 +19,7 @@ import io.userstream.proto.admin.v1.ListProjectionsResponse;
 import io.userstream.proto.admin.v1.Projection;
 import io.userstream.proto.admin.v1.ProjectionAdminGrpc;
 import io.userstream.proto.admin.v1.ProjectionState;
+import io.userstream.proto.admin.v1.RebuildPhase;
 import io.userstream.proto.admin.v1.RebuildProgress;
 import io.userstream.proto.admin.v1.RebuildProjectionRequest;
 import io.userstream.proto.admin.v1.ReplayStreamRequest;
@@ -126,7 +127,13 @@ public final class ProjectionAdminGrpcService extends ProjectionAdminGrpc.Projec
                     .setDone(rebuild.done())
                     .setTotal(rebuild.total())
                     .setEventsPerSecond(rebuild.eventsPerSecond())
-                    .setStartedAt(UserMessages.timestamp(rebuild.startedAt()));
+                    .setStartedAt(UserMessages.timestamp(rebuild.startedAt()))
+                    .setPhase(switch (rebuild.phase()) {
+                        case APPLYING_EVENTS -> RebuildPhase.APPLYING_EVENTS;
+                        case BUILDING_INDEXES -> RebuildPhase.BUILDING_INDEXES;
+                    })
+                    .setIndexesBuilt(rebuild.indexesBuilt())
+                    .setIndexesToBuild(rebuild.indexesToBuild());
             rebuild.eta().ifPresent(eta -> progress.setEta(com.google.protobuf.Duration.newBuilder()
                     .setSeconds(eta.getSeconds()).setNanos(eta.getNano())));
             message.setRebuild(progress);

@@ -10,6 +10,7 @@ import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.view.ProjectionStatus;
 import io.userstream.application.view.ProjectionVerification;
 import io.userstream.application.view.ProjectionStatus.ProjectionState;
+import io.userstream.application.view.ProjectionStatus.RebuildPhase;
 import io.userstream.application.view.ProjectionStatus.RebuildProgress;
 import io.userstream.application.port.out.Projections;
 import io.userstream.domain.user.UserId;
@@ -287,7 +288,13 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                 SELECT coalesce(s.checkpoint_transaction_id, '0')::text AS checkpoint_transaction_id,
                        coalesce(s.checkpoint_position, 0) AS checkpoint_position,
                        s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()) AS updated_at,
-                       s.rebuild_started_at, s.rebuild_done, s.rebuild_total, s.rebuild_error,
+                       s.rebuild_started_at, s.rebuild_done, s.rebuild_total, s.rebuild_error, s.rebuild_phase,
+                       coalesce(extract(epoch FROM clock_timestamp() - s.rebuild_phase_started_at), 0)::float8
+                           AS rebuild_phase_seconds,
+                       coalesce(s.rebuild_indexes_built, 0) AS rebuild_indexes_built,
+                       coalesce(s.rebuild_indexes_total, 0) AS rebuild_indexes_total,
+                       coalesce(extract(epoch FROM clock_timestamp() - s.rebuild_started_at), 0)::float8
+                           AS rebuild_seconds,
                        (SELECT count(*) FROM parked_events p WHERE p.subscription = n.name) AS parked,
                        EXISTS (SELECT 1 FROM pg_locks l
                                WHERE l.locktype = 'advisory' AND l.granted
@@ -307,11 +314,10 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         Instant rebuildStarted = Db.instant(row, "rebuild_started_at");
         Optional<RebuildProgress> rebuild = Optional.empty();
         if (rebuildStarted != null) {
-            long done = Db.int8(row, "rebuild_done");
-            double seconds = Math.max(0.001, Duration.between(rebuildStarted, Instant.now()).toMillis() / 1000.0);
-            long total = Db.int8(row, "rebuild_total");
-            rebuild = Optional.of(new RebuildProgress(done, total, done / seconds, rebuildStarted,
-                    RebuildEstimate.eta(done, total, done / seconds)));
+            rebuild = Optional.of(rebuildProgress(rebuildStarted, Db.int8(row, "rebuild_done"),
+                    Db.int8(row, "rebuild_total"), Db.float8(row, "rebuild_seconds"), Db.text(row, "rebuild_phase"),
+                    Db.float8(row, "rebuild_phase_seconds"), Db.int4(row, "rebuild_indexes_built"),
+                    Db.int4(row, "rebuild_indexes_total")));
         }
         long parked = Db.int8(row, "parked");
         boolean held = Db.bool(row, "held");
@@ -328,6 +334,22 @@ public final class PostgresProjections implements Projections, AutoCloseable {
         }
         return new ProjectionStatus(name, state, checkpoint.toString(), lag[0], lag[1] / 1000.0, parked,
                 horizonBlockedSeconds, rebuild, lastError, updatedAt);
+    }
+
+    /**
+     * A running rebuild's progress. The rate is the average since it started, the index phase included; the
+     * time left is that of the current phase (see {@link RebuildProgress#eta()}).
+     */
+    static RebuildProgress rebuildProgress(Instant startedAt, long done, long total, double seconds, String phase,
+                                           double phaseSeconds, int indexesBuilt, int indexesToBuild) {
+        double rate = done / Math.max(0.001, seconds);
+        if (RebuildDriver.BUILDING_INDEXES.equals(phase)) {
+            return new RebuildProgress(done, total, rate, startedAt,
+                    RebuildEstimate.indexesEta(indexesBuilt, indexesToBuild, phaseSeconds),
+                    RebuildPhase.BUILDING_INDEXES, indexesBuilt, indexesToBuild);
+        }
+        return new RebuildProgress(done, total, rate, startedAt, RebuildEstimate.eta(done, total, rate),
+                RebuildPhase.APPLYING_EVENTS, indexesBuilt, indexesToBuild);
     }
 
     /** Events after the checkpoint, and the age in milliseconds of the oldest of them. */

@@ -8,7 +8,7 @@ import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -18,6 +18,13 @@ import java.util.logging.Logger;
  * turns with the live track nor waits for it: the live table keeps being served and followed while the
  * rebuild applies the whole log to a shadow copy ({@code <table>_shadow}), in large batches through the
  * same {@link BatchApplier}.
+ *
+ * <p>The shadow is created with only the indexes its writes need or that guard its rows (the primary key and
+ * unique ones); the live table's other indexes are built on it in the <em>index phase</em>, once the shadow
+ * has reached the live checkpoint, one transaction each ({@link ShadowIndexes}): maintained row by row from
+ * the first event, they slowed the rebuild more and more as they grew. The rebuild then applies what the live
+ * table followed meanwhile, and swaps. Its phase and the index build's progress are in the subscription's row
+ * for {@code ListProjections}, and in the log.
  *
  * <p>As soon as the shadow's checkpoint has reached the live one (in {@code (transaction_id, position)}
  * order) it holds everything the live table holds, and the two are swapped in one transaction that holds the
@@ -46,8 +53,13 @@ final class RebuildDriver implements AutoCloseable {
     private static final String END_REBUILD = """
             rebuild_requested_at = CASE WHEN rebuild_queued THEN clock_timestamp() END, rebuild_queued = false,
             rebuild_started_at = NULL, rebuild_transaction_id = NULL, rebuild_position = NULL, rebuild_done = NULL,
-            rebuild_total = NULL, updated_at = clock_timestamp()
+            rebuild_total = NULL, rebuild_phase = NULL, rebuild_phase_started_at = NULL, rebuild_indexes_built = NULL,
+            rebuild_indexes_total = NULL, updated_at = clock_timestamp()
             """;
+
+    /** The rebuild's phases, as {@code rebuild_phase} stores them. */
+    static final String APPLYING_EVENTS = "APPLYING_EVENTS";
+    static final String BUILDING_INDEXES = "BUILDING_INDEXES";
 
     private final SessionConnections sessions;
     private final Projection projection;
@@ -57,6 +69,8 @@ final class RebuildDriver implements AutoCloseable {
     private volatile boolean stopping;
     private Instant lastProgressLog = Instant.now();
     private long doneAtLastLog;
+    /** Time this driver spent building deferred indexes, for the last log line. */
+    private Duration indexTime = Duration.ZERO;
 
     RebuildDriver(SessionConnections sessions, Projection projection, SubscriptionSettings settings,
                   BatchApplier applier) {
@@ -118,8 +132,15 @@ final class RebuildDriver implements AutoCloseable {
     /** Applies batches to the shadow until it is swapped in or the rebuild fails. */
     private void drive(Connection connection, Track track) throws SQLException {
         while (!stopping) {
-            if (track.checkpoint.hasReached(liveCheckpoint(connection)) && tryToComplete(connection, track)) {
-                return;
+            if (track.checkpoint.hasReached(liveCheckpoint(connection))) {
+                // Every event the live table holds is in: build the deferred indexes (after which the shadow
+                // follows the events the live track applied meanwhile), or swap if they are all there.
+                if (buildDeferredIndexes(connection, track)) {
+                    continue;
+                }
+                if (tryToComplete(connection, track)) {
+                    return;
+                }
             }
             BatchApplier.Result result = applier.step(connection, track);
             if (result.stoppedOn() != null) {
@@ -141,7 +162,7 @@ final class RebuildDriver implements AutoCloseable {
             BatchApplier.lockSubscription(connection, name());
             try (PreparedStatement select = connection.prepareStatement("""
                     SELECT rebuild_requested_at IS NOT NULL, rebuild_started_at, rebuild_transaction_id::text,
-                           rebuild_position
+                           rebuild_position, rebuild_done
                     FROM subscriptions WHERE name = ?
                     """)) {
                 select.setString(1, name());
@@ -152,6 +173,11 @@ final class RebuildDriver implements AutoCloseable {
                     Timestamp started = row.getTimestamp(2);
                     if (started != null) {
                         // A rebuild interrupted by a restart or a failover resumes where its shadow table stands.
+                        lastProgressLog = Instant.now();
+                        doneAtLastLog = row.getLong(5);
+                        indexTime = Duration.ZERO;
+                        LOG.info(() -> "subscription " + name() + ": rebuild into " + shadowTable() + " resumes at "
+                                + doneAtLastLog + " events applied");
                         return Track.rebuild(name(), shadowTable(), started.toInstant(), settings.batchSize(),
                                 new Checkpoint(Long.parseLong(row.getString(3)), row.getLong(4)));
                     }
@@ -164,6 +190,7 @@ final class RebuildDriver implements AutoCloseable {
                 ddl.execute("DROP TABLE IF EXISTS " + shadowTable());
                 ddl.execute("CREATE TABLE " + shadowTable() + " (LIKE " + projection.table() + " INCLUDING ALL)");
             }
+            int deferred = ShadowIndexes.dropDeferrable(connection, shadowTable());
             // What an earlier rebuild parked belongs to a shadow that is gone.
             try (PreparedStatement forget = connection.prepareStatement(
                     "DELETE FROM parked_events WHERE subscription = ?")) {
@@ -173,17 +200,24 @@ final class RebuildDriver implements AutoCloseable {
             try (PreparedStatement start = connection.prepareStatement("""
                     UPDATE subscriptions SET rebuild_started_at = clock_timestamp(), rebuild_transaction_id = '0',
                         rebuild_position = 0, rebuild_done = 0, rebuild_error = NULL,
-                        rebuild_total = (SELECT count(*) FROM events), state = 'REBUILDING', updated_at = clock_timestamp()
+                        rebuild_total = (SELECT count(*) FROM events), rebuild_phase = ?,
+                        rebuild_phase_started_at = clock_timestamp(), rebuild_indexes_built = 0,
+                        rebuild_indexes_total = ?, state = 'REBUILDING', updated_at = clock_timestamp()
                     WHERE name = ?
                     RETURNING rebuild_started_at
                     """)) {
-                start.setString(1, name());
+                start.setString(1, APPLYING_EVENTS);
+                start.setInt(2, deferred);
+                start.setString(3, name());
                 try (ResultSet row = start.executeQuery()) {
                     row.next();
                     Instant generation = row.getTimestamp(1).toInstant();
-                    LOG.info(() -> "subscription " + name() + ": rebuild started into " + shadowTable());
+                    LOG.info(() -> "subscription " + name() + ": rebuild started into " + shadowTable()
+                            + (deferred == 0 ? "" : " (" + deferred + " index(es) of " + projection.table()
+                            + " to build after the last event)"));
                     lastProgressLog = Instant.now();
                     doneAtLastLog = 0;
+                    indexTime = Duration.ZERO;
                     return Track.rebuild(name(), shadowTable(), generation, settings.batchSize(), Checkpoint.START);
                 }
             }
@@ -202,6 +236,147 @@ final class RebuildDriver implements AutoCloseable {
     }
 
     /**
+     * The index phase: builds the live table's indexes that the shadow lacks (those it was created without),
+     * concurrently, one after the other ({@link ShadowIndexes}), so that neither the live track nor the log's
+     * horizon waits for them. A session lock keeps a second driver (another instance's, after a failover) from
+     * building the same index twice; what was built stays built if the rebuild stops half-way, and a resumed
+     * rebuild builds the rest. False if none was missing.
+     */
+    private boolean buildDeferredIndexes(Connection connection, Track track) throws SQLException {
+        String live = projection.table();
+        boolean[] invalid = new boolean[1];
+        List<ShadowIndexes.Index> missing = SessionConnections.inTransaction(connection, () -> {
+            lockRebuild(connection, track);
+            invalid[0] = ShadowIndexes.anyInvalid(connection, shadowTable());
+            return ShadowIndexes.missing(connection, live, shadowTable());
+        });
+        if (missing.isEmpty() && !invalid[0]) {
+            return false;
+        }
+        sessionLock(connection, "pg_advisory_lock");
+        try {
+            // What a failed build left (no build runs now: they all hold the session lock).
+            SessionConnections.inTransaction(connection, () -> {
+                lockRebuild(connection, track);
+                ShadowIndexes.dropInvalid(connection, shadowTable());
+                return null;
+            });
+            long phaseStarted = System.nanoTime();
+            setPhase(connection, track, BUILDING_INDEXES, missing.size());
+            long[] done = progress(connection);
+            LOG.info(String.format("subscription %s: rebuild %d/%d events applied; building %d index(es) on %s",
+                    name(), done[0], done[1], missing.size(), shadowTable()));
+            int built = 0;
+            for (ShadowIndexes.Index index : missing) {
+                if (stopping) {
+                    return true;
+                }
+                long started = System.nanoTime();
+                boolean wanted = SessionConnections.inTransaction(connection, () -> {
+                    lockRebuild(connection, track);
+                    // Not if it was built meanwhile (by this rebuild before a restart, or by another instance).
+                    return ShadowIndexes.missing(connection, live, shadowTable()).contains(index);
+                });
+                if (!wanted) {
+                    continue;
+                }
+                ShadowIndexes.build(connection, shadowTable(), index);
+                SessionConnections.inTransaction(connection, () -> {
+                    lockRebuild(connection, track);
+                    try (PreparedStatement count = connection.prepareStatement("""
+                            UPDATE subscriptions SET rebuild_indexes_built = coalesce(rebuild_indexes_built, 0) + 1,
+                                updated_at = clock_timestamp()
+                            WHERE name = ?
+                            """)) {
+                        count.setString(1, name());
+                        count.executeUpdate();
+                    }
+                    return null;
+                });
+                built++;
+                int number = built;
+                Duration took = Duration.ofNanos(System.nanoTime() - started);
+                LOG.info(() -> "subscription " + name() + ": rebuild built the index like " + index.name() + " on "
+                        + shadowTable() + " (" + number + "/" + missing.size() + ") in " + took.toMillis() + " ms");
+            }
+            setPhase(connection, track, APPLYING_EVENTS, 0);
+            Duration took = Duration.ofNanos(System.nanoTime() - phaseStarted);
+            indexTime = indexTime.plus(took);
+            LOG.info(() -> "subscription " + name() + ": rebuild built " + missing.size() + " index(es) in "
+                    + took.toMillis() + " ms; applying what the live table followed meanwhile, then swapping");
+        } finally {
+            sessionLock(connection, "pg_advisory_unlock");
+        }
+        // The next progress line measures the events applied from here, not the index build.
+        lastProgressLog = Instant.now();
+        doneAtLastLog = progress(connection)[0];
+        return true;
+    }
+
+    /** Records the rebuild's phase; entering the index phase with {@code indexes} to build. */
+    private void setPhase(Connection connection, Track track, String phase, int indexes) throws SQLException {
+        SessionConnections.inTransaction(connection, () -> {
+            lockRebuild(connection, track);
+            try (PreparedStatement update = connection.prepareStatement("""
+                    UPDATE subscriptions SET rebuild_phase = ?, rebuild_phase_started_at = clock_timestamp(),
+                        rebuild_indexes_total = greatest(coalesce(rebuild_indexes_total, 0),
+                                                         coalesce(rebuild_indexes_built, 0) + ?),
+                        updated_at = clock_timestamp()
+                    WHERE name = ?
+                    """)) {
+                update.setString(1, phase);
+                update.setInt(2, indexes);
+                update.setString(3, name());
+                update.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Takes or releases ({@code function}) the session lock of the rebuild's index builds. */
+    private void sessionLock(Connection connection, String function) throws SQLException {
+        try (PreparedStatement lock = connection.prepareStatement(
+                "SELECT " + function + "(" + PostgresProjections.LOCK_KEYS + ")")) {
+            lock.setString(1, name() + "#rebuild-indexes");
+            lock.executeQuery().close();
+        }
+    }
+
+    /**
+     * Takes the rebuild's lock for the rest of the transaction, and makes sure this driver's rebuild is still
+     * the running one ({@link BatchApplier.RebuildSuperseded} otherwise).
+     */
+    private void lockRebuild(Connection connection, Track track) throws SQLException {
+        BatchApplier.lockTrack(connection, track);
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT rebuild_started_at FROM subscriptions WHERE name = ?")) {
+            select.setString(1, name());
+            try (ResultSet row = select.executeQuery()) {
+                Timestamp generation = row.next() ? row.getTimestamp(1) : null;
+                if (generation == null || !generation.toInstant().equals(track.generation)) {
+                    throw new BatchApplier.RebuildSuperseded("the rebuild of " + name() + " started at "
+                            + track.generation + " is no longer running");
+                }
+            }
+        }
+    }
+
+    /** The running rebuild's events applied, events counted at its start, indexes built and to build. */
+    private long[] progress(Connection connection) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT coalesce(rebuild_done, 0), coalesce(rebuild_total, 0), coalesce(rebuild_indexes_built, 0),
+                       coalesce(rebuild_indexes_total, 0)
+                FROM subscriptions WHERE name = ?
+                """)) {
+            select.setString(1, name());
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? new long[] {row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4)}
+                        : new long[4];
+            }
+        }
+    }
+
+    /**
      * The shadow had reached the live checkpoint: swaps it in if it applied every event, or fails the rebuild
      * visibly (swapping in a shadow with holes would silently lose what the live table holds). False if it must
      * go on instead: the live track moved on meanwhile, or the rename timed out waiting for readers.
@@ -209,11 +384,14 @@ final class RebuildDriver implements AutoCloseable {
     private boolean tryToComplete(Connection connection, Track track) throws SQLException {
         String live = projection.table();
         String failure;
+        double[] doneAndSeconds = new double[2];
         try {
             failure = SessionConnections.inTransaction(connection, () -> {
                 BatchApplier.lockSubscription(connection, name());
                 Checkpoint liveNow = liveCheckpoint(connection);
-                if (!track.checkpoint.hasReached(liveNow)) {
+                if (!track.checkpoint.hasReached(liveNow)
+                        || !ShadowIndexes.missing(connection, live, shadowTable()).isEmpty()
+                        || ShadowIndexes.anyInvalid(connection, shadowTable())) {
                     return "";
                 }
                 String why = whyNotSwappable(connection);
@@ -222,18 +400,29 @@ final class RebuildDriver implements AutoCloseable {
                 }
                 try (Statement ddl = connection.createStatement()) {
                     ddl.execute("SET LOCAL lock_timeout = '" + SWAP_LOCK_TIMEOUT.toMillis() + "ms'");
-                    Map<String, String> liveIndexNames = indexNamesByShape(connection, live);
-                    Map<String, String> shadowIndexNames = indexNamesByShape(connection, shadowTable());
+                    Map<String, String> liveIndexNames = ShadowIndexes.namesByShape(connection, live);
+                    Map<String, String> shadowIndexNames = ShadowIndexes.namesByShape(connection, shadowTable());
                     ddl.execute("ALTER TABLE " + live + " RENAME TO " + live + "_replaced");
                     ddl.execute("ALTER TABLE " + shadowTable() + " RENAME TO " + live);
                     ddl.execute("DROP TABLE " + live + "_replaced");
-                    // CREATE TABLE ... LIKE named the shadow's indexes after the shadow: give them the live names
-                    // back, so later migrations that name an index (or the primary key) still find it.
+                    // CREATE TABLE ... LIKE and the index phase named the shadow's indexes after the shadow: give them
+                    // the live names back, so later migrations that name an index (or the primary key) still find it.
                     for (Map.Entry<String, String> index : shadowIndexNames.entrySet()) {
                         String original = liveIndexNames.get(index.getKey());
                         if (original != null && !original.equals(index.getValue())) {
                             ddl.execute("ALTER INDEX " + index.getValue() + " RENAME TO " + original);
                         }
+                    }
+                }
+                try (PreparedStatement elapsed = connection.prepareStatement("""
+                        SELECT rebuild_done, extract(epoch FROM clock_timestamp() - rebuild_started_at)::float8
+                        FROM subscriptions WHERE name = ?
+                        """)) {
+                    elapsed.setString(1, name());
+                    try (ResultSet row = elapsed.executeQuery()) {
+                        row.next();
+                        doneAndSeconds[0] = row.getLong(1);
+                        doneAndSeconds[1] = row.getDouble(2);
                     }
                 }
                 try (PreparedStatement finish = connection.prepareStatement("""
@@ -262,7 +451,10 @@ final class RebuildDriver implements AutoCloseable {
             fail(connection, failure);
             return true;
         }
-        LOG.info(() -> "subscription " + name() + ": rebuild complete, shadow swapped in at " + track.checkpoint);
+        LOG.info(String.format("subscription %s: rebuild complete, shadow swapped in at %s: %.0f events in %.1f s,"
+                        + " %.0f events/s overall (of which %.1f s building indexes here)", name(), track.checkpoint,
+                doneAndSeconds[0], doneAndSeconds[1], doneAndSeconds[0] / Math.max(0.001, doneAndSeconds[1]),
+                indexTime.toMillis() / 1000.0));
         return true;
     }
 
@@ -311,44 +503,25 @@ final class RebuildDriver implements AutoCloseable {
         LOG.severe(() -> "subscription " + name() + ": " + reason);
     }
 
-    /** Index names of a table keyed by what they index (the definition after "USING"). */
-    private static Map<String, String> indexNamesByShape(Connection connection, String table) throws SQLException {
-        Map<String, String> names = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("""
-                SELECT indexname, substring(indexdef FROM ' USING .*$')
-                FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?
-                """)) {
-            select.setString(1, table);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    names.put(rows.getString(2), rows.getString(1));
-                }
-            }
-        }
-        return names;
-    }
-
-    /** Every few seconds: done/total, the rate since the last line, and the time left at that rate. */
+    /**
+     * Every few seconds: done/total, the rate since the last line, the time left at that rate to apply the
+     * events, and the indexes still to build after them.
+     */
     private void logProgress(Connection connection) throws SQLException {
         Instant now = Instant.now();
         Duration since = Duration.between(lastProgressLog, now);
         if (since.compareTo(PROGRESS_LOG_INTERVAL) < 0) {
             return;
         }
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT rebuild_done, rebuild_total FROM subscriptions WHERE name = ?")) {
-            select.setString(1, name());
-            try (ResultSet row = select.executeQuery()) {
-                if (row.next()) {
-                    long done = row.getLong(1);
-                    long total = row.getLong(2);
-                    double rate = (done - doneAtLastLog) / Math.max(0.001, since.toMillis() / 1000.0);
-                    LOG.info(String.format("subscription %s: rebuild %d/%d events, %.0f events/s, about %s left",
-                            name(), done, total, rate, RebuildEstimate.remaining(done, total, rate)));
-                    doneAtLastLog = done;
-                }
-            }
-        }
+        long[] progress = progress(connection);
+        long done = progress[0];
+        long total = progress[1];
+        long indexesLeft = progress[3] - progress[2];
+        double rate = (done - doneAtLastLog) / Math.max(0.001, since.toMillis() / 1000.0);
+        LOG.info(String.format("subscription %s: rebuild %d/%d events, %.0f events/s, about %s left%s", name(), done,
+                total, rate, RebuildEstimate.remaining(done, total, rate),
+                indexesLeft > 0 ? ", then " + indexesLeft + " index(es) to build" : ""));
+        doneAtLastLog = done;
         lastProgressLog = now;
     }
 

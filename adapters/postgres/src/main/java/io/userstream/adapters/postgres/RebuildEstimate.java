@@ -21,6 +21,17 @@ final class RebuildEstimate {
         return Optional.of(Duration.ofMillis((long) (Math.max(0, total - done) * 1000 / eventsPerSecond)));
     }
 
+    /**
+     * Time left to build {@code toBuild - built} indexes, if each takes as long as those built in the
+     * {@code phaseSeconds} so far; empty before the first is built.
+     */
+    static Optional<Duration> indexesEta(int built, int toBuild, double phaseSeconds) {
+        if (built <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofMillis((long) (Math.max(0, toBuild - built) * phaseSeconds * 1000 / built)));
+    }
+
     /** {@link #eta} for a log line: "12 s", or "unknown". */
     static String remaining(long done, long total, double eventsPerSecond) {
         return eta(done, total, eventsPerSecond).map(left -> left.toSeconds() + " s").orElse("unknown");

@@ -608,6 +608,203 @@ class SubscriptionRunnerTest {
         assertThat(projections.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
     }
 
+    @Test
+    void a_rebuild_applies_the_log_to_a_shadow_without_its_secondary_indexes_and_swaps_in_the_live_index_set()
+            throws Exception {
+        addSecondaryIndexes();
+        List<String> before = indexes("applied_events");
+        for (int i = 0; i < 60; i++) {
+            append();
+        }
+        java.util.Set<String> shadowShapes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow")) {
+                    shadowShapes.addAll(shapes(tx, table));
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("the log applied live", deadlineFor(60), () -> appliedStreams().size() == 60);
+
+        projections.requestRebuild("recording");
+        Eventually.await("rebuild completes", deadlineFor(120), this::rebuildFinished);
+
+        // While the events were applied: only the indexes a write needs or that guard the rows.
+        assertThat(shadowShapes).containsExactlyInAnyOrder(" USING btree (seq)", " USING btree (event_id)");
+        assertThat(indexes("applied_events")).as("the live table's indexes, names and definitions")
+                .isEqualTo(before);
+        assertEveryEventAppliedOnce();
+        assertThat(projections.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
+    }
+
+    @Test
+    void a_rebuild_stopped_half_way_resumes_where_its_shadow_stands_and_builds_only_the_indexes_it_lacks()
+            throws Exception {
+        addSecondaryIndexes();
+        List<String> before = indexes("applied_events");
+        List<UserId> users = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            users.add(append());
+        }
+        UserId held = users.get(75);
+        AtomicBoolean hold = new AtomicBoolean(true);
+        java.util.Set<String> rebuildsSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        SubscriptionSettings patient = new SubscriptionSettings(50, Duration.ofMillis(200), Duration.ofMillis(200),
+                Integer.MAX_VALUE, Duration.ofMillis(20), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+        RecordingProjection projection = new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow")) {
+                    try (Statement select = tx.createStatement(); ResultSet row = select.executeQuery(
+                            "SELECT rebuild_started_at::text FROM subscriptions WHERE name = 'recording'")) {
+                        row.next();
+                        rebuildsSeen.add(row.getString(1));
+                    }
+                    if (event.event().userId().equals(held) && hold.get()) {
+                        throw new IllegalStateException("held");
+                    }
+                }
+                super.apply(tx, table, event);
+            }
+        };
+        PostgresProjections first = start(patient, projection);
+        Eventually.await("the log applied live", deadlineFor(120), () -> appliedStreams().size() == 120);
+        first.requestRebuild("recording");
+        Eventually.await("the rebuild applied the events before the held one", deadlineFor(120),
+                () -> queryLong("SELECT coalesce(rebuild_done, -1) FROM subscriptions WHERE name = 'recording'") == 75);
+        ProjectionStatus.RebuildProgress progress = first.statuses().getFirst().rebuild().orElseThrow();
+        assertThat(progress.phase()).isEqualTo(ProjectionStatus.RebuildPhase.APPLYING_EVENTS);
+        assertThat(progress.indexesBuilt()).isZero();
+        assertThat(progress.indexesToBuild()).isEqualTo(3);
+        assertThat(progress.done()).isEqualTo(75);
+        assertThat(shapes("applied_events_shadow")).containsExactlyInAnyOrder(" USING btree (seq)",
+                " USING btree (event_id)");
+
+        // The restart: the rebuild stops where it stands, its shadow and progress kept.
+        first.close();
+        // As an index phase stopped after its first index would have left the shadow.
+        execute("CREATE INDEX CONCURRENTLY applied_events_shadow_stream_idx ON applied_events_shadow (stream_id)");
+        hold.set(false);
+        PostgresProjections second = start(patient, projection);
+        Eventually.await("the resumed rebuild completes", deadlineFor(240), this::rebuildFinished);
+
+        assertThat(rebuildsSeen).as("one rebuild, resumed rather than started again").hasSize(1);
+        assertThat(indexes("applied_events")).as("each index once, under its live name").isEqualTo(before);
+        assertEveryEventAppliedOnce();
+        assertThat(second.parkedEvents(Optional.empty())).isEmpty();
+        assertThat(second.statuses().getFirst().state()).isEqualTo(ProjectionStatus.ProjectionState.RUNNING);
+    }
+
+    @Test
+    void while_a_rebuild_builds_its_indexes_the_status_says_so_and_the_live_table_keeps_following() throws Exception {
+        addSecondaryIndexes();
+        List<String> before = indexes("applied_events");
+        append();
+        append();
+        CountDownLatch rebuildHeld = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        PostgresProjections projections = start(new RecordingProjection() {
+            @Override
+            public void apply(Connection tx, String table, RecordedUserEvent event) throws SQLException {
+                if (table.endsWith("_shadow") && rebuildHeld.getCount() > 0) {
+                    rebuildHeld.countDown();
+                    awaitLatch(release);
+                }
+                super.apply(tx, table, event);
+            }
+        });
+        Eventually.await("applied live", deadlineFor(2), () -> appliedStreams().size() == 2);
+        projections.requestRebuild("recording");
+        awaitLatch(rebuildHeld);
+        try (Connection writer = db.rawConnection()) {
+            // A writer of the shadow (as a replay into it would be): a concurrent index build waits for it.
+            writer.setAutoCommit(false);
+            try (Statement lock = writer.createStatement()) {
+                lock.execute("LOCK TABLE applied_events_shadow IN ROW EXCLUSIVE MODE");
+            }
+            release.countDown();
+            Eventually.await("the rebuild is building indexes", deadlineFor(2), () -> projections.statuses().getFirst()
+                    .rebuild().map(rebuild -> rebuild.phase() == ProjectionStatus.RebuildPhase.BUILDING_INDEXES)
+                    .orElse(false));
+            ProjectionStatus status = projections.statuses().getFirst();
+            assertThat(status.state()).isEqualTo(ProjectionStatus.ProjectionState.REBUILDING);
+            ProjectionStatus.RebuildProgress progress = status.rebuild().orElseThrow();
+            assertThat(progress.done()).isEqualTo(2);
+            assertThat(progress.indexesBuilt()).isZero();
+            assertThat(progress.indexesToBuild()).isEqualTo(3);
+            assertThat(progress.eta()).as("no index built yet, so no rate").isEmpty();
+
+            UserId during = append();
+            Eventually.await("an event appended during the index build is applied live", deadlineFor(1),
+                    () -> appliedStreams().contains(during.value()));
+            writer.commit();
+        }
+        Eventually.await("rebuild completes", deadlineFor(3), this::rebuildFinished);
+        assertThat(indexes("applied_events")).isEqualTo(before);
+        assertEveryEventAppliedOnce();
+    }
+
+    /** Secondary indexes of the recording table: plain, partial, and on an expression with included columns. */
+    private void addSecondaryIndexes() {
+        execute("CREATE INDEX applied_events_stream_idx ON applied_events (stream_id)");
+        execute("CREATE INDEX applied_events_recent_idx ON applied_events (position DESC) WHERE position > 10");
+        execute("CREATE INDEX applied_events_stream_text_idx ON applied_events ((stream_id::text)) INCLUDE (position)");
+    }
+
+    /** A table's indexes as "name: definition from USING on", sorted. */
+    private List<String> indexes(String table) {
+        try (Connection connection = db.rawConnection(); PreparedStatement select = connection.prepareStatement("""
+                SELECT indexname || ':' || substring(indexdef FROM ' USING .*$') FROM pg_indexes
+                WHERE schemaname = current_schema() AND tablename = ? ORDER BY 1
+                """)) {
+            select.setString(1, table);
+            List<String> indexes = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    indexes.add(rows.getString(1));
+                }
+            }
+            return indexes;
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private List<String> shapes(String table) {
+        try (Connection connection = db.rawConnection()) {
+            return shapes(connection, table);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A table's index definitions from USING on, which name neither the table nor the index. */
+    private static List<String> shapes(Connection connection, String table) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT substring(indexdef FROM ' USING .*$') FROM pg_indexes
+                WHERE schemaname = current_schema() AND tablename = ?
+                """)) {
+            select.setString(1, table);
+            List<String> shapes = new ArrayList<>();
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    shapes.add(rows.getString(1));
+                }
+            }
+            return shapes;
+        }
+    }
+
+    private void execute(String sql) {
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static void awaitLatch(CountDownLatch latch) {
         try {
             if (!latch.await(30, TimeUnit.SECONDS)) {

@@ -218,7 +218,7 @@ class UserReadModelProjectionTest {
         assertThat(projections.parkedEvents(Optional.empty())).as("valid events parked").isEmpty();
         assertThat(status().state()).isEqualTo(ProjectionState.RUNNING);
         assertThat(indexNames()).as("the swapped-in table keeps the live index names migrations refer to")
-                .contains("user_read_model_pkey", "user_read_model_email_idx", "user_read_model_username_idx",
+                .containsExactlyInAnyOrder("user_read_model_pkey", "user_read_model_email_idx", "user_read_model_username_idx",
                         "user_read_model_status_id_idx");
     }
 
