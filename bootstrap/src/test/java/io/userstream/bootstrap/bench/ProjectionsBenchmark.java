@@ -395,9 +395,11 @@ public final class ProjectionsBenchmark {
         long events = count("SELECT count(*) FROM events");
         long start = System.nanoTime();
         rebuildDoneSeen = 0;
+        rebuildSamples.clear();
         projections.requestRebuild(READ_MODEL);
         boolean done = await(deadline(events), this::rebuildEnded);
         double seconds = seconds(start);
+        printRebuildProfile(start, events);
         String error = rebuildError();
         ProjectionStatus status = status(projections, READ_MODEL);
         if (!done || error != null) {
@@ -491,11 +493,52 @@ public final class ProjectionsBenchmark {
 
     /** Most events the running rebuild was seen to have applied (its progress is cleared when it ends). */
     private long rebuildDoneSeen;
+    /** The running rebuild's progress at each poll: {nanoTime, events applied, 1 while building indexes}. */
+    private final List<long[]> rebuildSamples = new ArrayList<>();
+
+    /**
+     * The rebuild's rate by fifths of the log (from the polls of its progress), whether it holds as the shadow
+     * grows (last fifth / first fifth), and how long its index phase took.
+     */
+    private void printRebuildProfile(long start, long events) {
+        if (rebuildSamples.isEmpty()) {
+            return;
+        }
+        List<String> fifths = new ArrayList<>();
+        double first = 0;
+        double last = 0;
+        long previousTime = start;
+        long previousDone = 0;
+        for (int fifth = 1; fifth <= 5; fifth++) {
+            long target = events * fifth / 5;
+            long[] reached = rebuildSamples.stream().filter(sample -> sample[1] >= target).findFirst().orElse(null);
+            if (reached == null) {
+                break;
+            }
+            double rate = (reached[1] - previousDone) / Math.max(1e-9, (reached[0] - previousTime) / 1e9);
+            fifths.add(String.format("%d-%d%% %.0f", (fifth - 1) * 20, fifth * 20, rate));
+            if (fifth == 1) {
+                first = rate;
+            }
+            last = rate;
+            previousTime = reached[0];
+            previousDone = reached[1];
+        }
+        long indexFrom = rebuildSamples.stream().filter(sample -> sample[2] == 1).mapToLong(sample -> sample[0]).min()
+                .orElse(0);
+        long indexTo = rebuildSamples.stream().filter(sample -> sample[2] == 1).mapToLong(sample -> sample[0]).max()
+                .orElse(0);
+        System.out.printf("  rebuild's events/s by fifths of the log (from its progress every 20 ms): %s;"
+                        + " last fifth / first fifth = %.2f; index phase seen for %.2f s (from %.2f s)%n",
+                String.join(", ", fifths), first > 0 ? last / first : Double.NaN, (indexTo - indexFrom) / 1e9,
+                indexFrom == 0 ? 0 : (indexFrom - start) / 1e9);
+    }
 
     private boolean rebuildEnded() {
         try (PreparedStatement select = pollConnection().prepareStatement("""
-                     SELECT rebuild_requested_at IS NULL AND rebuild_started_at IS NULL, coalesce(rebuild_done, 0)
-                     FROM subscriptions WHERE name = ?
+                     SELECT rebuild_requested_at IS NULL AND rebuild_started_at IS NULL, coalesce(rebuild_done, 0),
+                            coalesce(to_jsonb(s) ->> 'rebuild_phase' = 'BUILDING_INDEXES', false)
+                     FROM subscriptions s WHERE name = ?
                      """)) {
             select.setString(1, READ_MODEL);
             try (ResultSet row = select.executeQuery()) {
@@ -503,6 +546,9 @@ public final class ProjectionsBenchmark {
                     return false;
                 }
                 rebuildDoneSeen = Math.max(rebuildDoneSeen, row.getLong(2));
+                if (!row.getBoolean(1)) {
+                    rebuildSamples.add(new long[] {System.nanoTime(), row.getLong(2), row.getBoolean(3) ? 1 : 0});
+                }
                 return row.getBoolean(1);
             }
         } catch (SQLException e) {
