@@ -33,8 +33,11 @@ final class TestDatabase implements AutoCloseable {
     /** Like {@link #create()}, with a pool of at most {@code maxPoolSize} connections. */
     static TestDatabase create(int maxPoolSize) {
         String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
+        // The pool is named after the schema (its connections' application_name too), so a test can tell its own
+        // connections from those of other test runs and services sharing the server.
         PostgresDatabase database = PostgresDatabase.open(
-                new PostgresSettings(URL, USER, "", schema, maxPoolSize, Duration.ofSeconds(10)));
+                new PostgresSettings(URL, USER, "", schema, maxPoolSize, Duration.ofSeconds(10)),
+                "classpath:db/migration/users", schema);
         return new TestDatabase(schema, database);
     }
 
