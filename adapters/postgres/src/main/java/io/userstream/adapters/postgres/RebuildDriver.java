@@ -172,7 +172,9 @@ final class RebuildDriver implements AutoCloseable {
                     }
                     Timestamp started = row.getTimestamp(2);
                     if (started != null) {
-                        // A rebuild interrupted by a restart or a failover resumes where its shadow table stands.
+                        // A rebuild interrupted by a restart or a failover resumes where its shadow table stands:
+                        // applying events first (the index phase starts again when it has reached the live table).
+                        resumePhase(connection);
                         lastProgressLog = Instant.now();
                         doneAtLastLog = row.getLong(5);
                         indexTime = Duration.ZERO;
@@ -313,20 +315,39 @@ final class RebuildDriver implements AutoCloseable {
         return true;
     }
 
-    /** Records the rebuild's phase; entering the index phase with {@code indexes} to build. */
+    /** A resumed rebuild applies events first, whatever phase it stopped in. */
+    private void resumePhase(Connection connection) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE subscriptions SET rebuild_phase = ?, rebuild_phase_started_at = clock_timestamp()
+                WHERE name = ? AND rebuild_phase IS DISTINCT FROM ?
+                """)) {
+            update.setString(1, APPLYING_EVENTS);
+            update.setString(2, name());
+            update.setString(3, APPLYING_EVENTS);
+            update.executeUpdate();
+        }
+    }
+
+    /**
+     * Records the rebuild's phase; entering the index phase with {@code indexes} still missing from the shadow,
+     * which also sets how many are built (a build that committed just before a restart may not be counted yet).
+     */
     private void setPhase(Connection connection, Track track, String phase, int indexes) throws SQLException {
         SessionConnections.inTransaction(connection, () -> {
             lockRebuild(connection, track);
             try (PreparedStatement update = connection.prepareStatement("""
                     UPDATE subscriptions SET rebuild_phase = ?, rebuild_phase_started_at = clock_timestamp(),
-                        rebuild_indexes_total = greatest(coalesce(rebuild_indexes_total, 0),
-                                                         coalesce(rebuild_indexes_built, 0) + ?),
+                        rebuild_indexes_built = CASE WHEN ? THEN greatest(coalesce(rebuild_indexes_total, 0) - ?, 0)
+                                                     ELSE rebuild_indexes_built END,
+                        rebuild_indexes_total = greatest(coalesce(rebuild_indexes_total, 0), ?),
                         updated_at = clock_timestamp()
                     WHERE name = ?
                     """)) {
                 update.setString(1, phase);
-                update.setInt(2, indexes);
-                update.setString(3, name());
+                update.setBoolean(2, BUILDING_INDEXES.equals(phase));
+                update.setInt(3, indexes);
+                update.setInt(4, indexes);
+                update.setString(5, name());
                 update.executeUpdate();
             }
             return null;
