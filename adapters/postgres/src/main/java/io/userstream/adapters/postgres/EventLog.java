@@ -42,17 +42,19 @@ final class EventLog {
      * database's (readable by any role); one it no longer lists, or lists without a database, still counts.
      * A transaction id belongs to one transaction in one database for ever, so however late pg_stat_activity
      * is read, what it says of an id stays true. With no other database's transaction running, this is
-     * exactly the snapshot's xmin.
+     * exactly the snapshot's xmin. The oldest is taken with ORDER BY ... LIMIT 1, not min(): min(xid8) only
+     * exists from PostgreSQL 15 on, and the embedded mode (ops/run.sh --embedded) runs 14.
      */
     private static final String AFTER = "SELECT " + COLUMNS + """
             FROM events e
             WHERE (e.transaction_id, e.position) > (?::text::xid8, ?)
               AND e.transaction_id < coalesce(
-                  (SELECT min(running.xid) FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
+                  (SELECT running.xid FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
                    WHERE NOT EXISTS (SELECT 1 FROM pg_stat_activity other
                                      WHERE other.backend_xid = xid(running.xid)
                                        AND other.datid <> (SELECT oid FROM pg_database
-                                                           WHERE datname = current_database()))),
+                                                           WHERE datname = current_database()))
+                   ORDER BY running.xid LIMIT 1),
                   pg_snapshot_xmax(pg_current_snapshot()))
             ORDER BY e.transaction_id, e.position
             LIMIT ?
