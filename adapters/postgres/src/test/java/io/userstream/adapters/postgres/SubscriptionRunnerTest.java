@@ -48,6 +48,10 @@ class SubscriptionRunnerTest {
     static final SubscriptionSettings FAST = new SubscriptionSettings(50, Duration.ofMillis(200),
             Duration.ofMillis(200), 3, Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
 
+    /** A poll interval far longer than any deadline of these tests: only a NOTIFY or a prompt second look meets them. */
+    static final SubscriptionSettings SLOW_POLL = new SubscriptionSettings(50, Duration.ofMinutes(2),
+            Duration.ofMillis(200), 3, Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
+
     private TestDatabase db;
     private PostgresUserEventStore store;
     private final List<PostgresProjections> started = new ArrayList<>();
@@ -96,10 +100,7 @@ class SubscriptionRunnerTest {
     @Test
     void an_event_held_back_by_a_transaction_that_sends_no_notify_is_applied_soon_after_it_ends_not_at_the_next_poll()
             throws Exception {
-        // A poll interval far longer than the deadline below: only a prompt second look can meet it.
-        SubscriptionSettings slowPoll = new SubscriptionSettings(50, Duration.ofMinutes(2), Duration.ofMillis(200), 3,
-                Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
-        PostgresProjections projections = start(slowPoll, new RecordingProjection());
+        PostgresProjections projections = start(SLOW_POLL, new RecordingProjection());
         UserId first = append();
         Eventually.await("the first event is applied (its NOTIFY wakes the runner)", Duration.ofSeconds(10),
                 () -> appliedStreams().contains(first.value()));
@@ -138,9 +139,7 @@ class SubscriptionRunnerTest {
 
     @Test
     void appends_wake_the_subscription_at_once_even_after_the_notifier_lost_its_connection() throws Exception {
-        SubscriptionSettings slowPoll = new SubscriptionSettings(50, Duration.ofMinutes(2), Duration.ofMillis(200), 3,
-                Duration.ofMillis(10), SubscriptionSettings.FailurePolicy.PARK_AND_CONTINUE);
-        start(slowPoll, new RecordingProjection());
+        start(SLOW_POLL, new RecordingProjection());
         UserId first = append();
         Eventually.await("the first append's notification wakes the runner (its poll is 2 min away)",
                 Duration.ofSeconds(10), () -> appliedStreams().contains(first.value()));
