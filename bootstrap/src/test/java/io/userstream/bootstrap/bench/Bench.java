@@ -55,8 +55,13 @@ import java.util.logging.Logger;
  *   <li>{@code rebuild}: our rebuild of the read model beside the set-based SQL build and Axon's
  *       {@code PooledStreamingEventProcessor} replay of the same events into the same table shape
  *       ({@link RebuildPart}).</li>
- *   <li>Hooks, not wired yet (each prints that it was not measured): {@code grpc}, {@code latency},
- *       {@code stats}, {@code rss}; see their methods.</li>
+ *   <li>{@code grpc}: UpdateProfile over gRPC into the real services in process (relay, projections and
+ *       stats consumer running) at 1/4/16/32/64 callers, interleaved with the JDBC limit at the same thread
+ *       count; {@code stats}: GetUserStats hit and repair; {@code rss}: peak RSS of each service as a JVM of
+ *       its own under gRPC load ({@link ServicesPart}; they need the RabbitMQ virtual hosts ops/bench.sh
+ *       makes).</li>
+ *   <li>A hook, not wired (it prints that it was not measured): {@code latency}, which
+ *       {@code ops/bench-projections.sh --only latency} measures.</li>
  * </ul>
  * It prints a table and, with {@code --markdown FILE}, replaces the part of FILE between
  * {@value #BEGIN} and {@value #END} (appended if absent) with the figures, ratios, machine, date and
@@ -73,12 +78,12 @@ public final class Bench {
 
     static final List<String> PARTS = List.of("append", "load", "rebuild", "grpc", "latency", "stats", "rss");
     /** Parts measured today; the others are hooks. */
-    static final List<String> WIRED = List.of("append", "load", "rebuild");
-    /** What each hook is to measure once it is wired. */
+    static final List<String> WIRED = List.of("append", "load", "rebuild", "grpc", "stats", "rss");
+    /** What each part measures (the hooks: once it is wired). */
     static final Map<String, String> HOOKS = Map.of(
-            "grpc", "the gRPC command path at 1/4/16/64 callers vs the JDBC limit",
-            "latency", "end-to-end latencies, acknowledgment → read model and → stats (ProjectionsBenchmark's latency"
-                    + " part)",
+            "grpc", "the gRPC command path at 1/4/16/32/64 callers vs the JDBC limit",
+            "latency", "end-to-end latencies, acknowledgment → read model and → stats (measured by"
+                    + " `ops/bench-projections.sh --only latency`, ProjectionsBenchmark's latency part)",
             "stats", "GetUserStats hit and repair",
             "rss", "peak RSS of each service with its heap setting");
 
@@ -96,6 +101,8 @@ public final class Bench {
     private final String rebuildAxonSchema = "benchrbax_" + tag;
     private final String passwordHash;
     private final Report report;
+    /** The grpc, stats and rss parts (the first two share in-process services). */
+    private ServicesPart services;
 
     private Bench(Options options) {
         this.options = options;
@@ -115,18 +122,21 @@ public final class Bench {
     /** Command-line options; see {@link #usage()}. */
     record Options(Set<String> parts, int runs, Duration warmUp, Duration seconds, Duration loadSeconds,
                    int[] threads, int rebuildUsers, int axonBatch, Path markdown, String command,
-                   double buildSeconds) {
+                   double buildSeconds, int[] callers, Duration statsSeconds) {
     }
 
     static String usage() {
         return """
                 usage: ops/bench.sh [--only PARTS] [--runs N] [--seconds S] [--load-seconds S] [--warmup S]
-                                    [--threads 1,4,16,64] [--rebuild-users N] [--axon-batch N]
+                                    [--threads 1,4,16,64] [--callers 1,4,16,32,64] [--stats-seconds S]
+                                    [--rebuild-users N] [--axon-batch N]
                                     [--markdown FILE | --no-markdown]
                   PARTS: comma-separated, of %s (default: %s; the others are hooks, not wired yet)
                   --runs N          runs per figure, the figure being their median (default 3)
                   --seconds S       measured seconds of each append run (default 3), after --warmup S (default 1)
                   --load-seconds S  measured seconds of each stream-load run (default 1.5)
+                  --callers LIST    gRPC caller counts of the grpc part (default 1,4,16,32,64)
+                  --stats-seconds S measured seconds of each GetUserStats run (default 2)
                   --rebuild-users N users of the rebuild part's log, 2 events each (default 50000)
                   --axon-batch N    batch size of Axon's replay (default: our engine's, %d)
                   --markdown FILE   rewrite FILE's generated section (ops/bench.sh passes BENCHMARKS.md unless --only)
@@ -141,6 +151,8 @@ public final class Bench {
         double seconds = 3;
         double loadSeconds = 1.5;
         int[] threads = {1, 4, 16, 64};
+        int[] callers = {1, 4, 16, 32, 64};
+        double statsSeconds = 2;
         int rebuildUsers = 50_000;
         int axonBatch = SubscriptionSettings.DEFAULTS.batchSize();
         Path markdown = null;
@@ -165,6 +177,8 @@ public final class Bench {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--load-seconds" -> loadSeconds = Double.parseDouble(args[++i]);
                 case "--threads" -> threads = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--callers" -> callers = Arrays.stream(args[++i].split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--stats-seconds" -> statsSeconds = Double.parseDouble(args[++i]);
                 case "--rebuild-users" -> rebuildUsers = Integer.parseInt(args[++i].replace("_", ""));
                 case "--axon-batch" -> axonBatch = Integer.parseInt(args[++i]);
                 case "--markdown" -> markdown = Path.of(args[++i]);
@@ -179,7 +193,8 @@ public final class Bench {
         quietLogging();
         Options options = new Options(parts, runs, Duration.ofMillis(Math.round(warmUp * 1000)),
                 Duration.ofMillis(Math.round(seconds * 1000)), Duration.ofMillis(Math.round(loadSeconds * 1000)),
-                threads, rebuildUsers, axonBatch, markdown, command, buildSeconds);
+                threads, rebuildUsers, axonBatch, markdown, command, buildSeconds, callers,
+                Duration.ofMillis(Math.round(statsSeconds * 1000)));
         new Bench(options).run();
     }
 
@@ -209,7 +224,7 @@ public final class Bench {
         }
         try {
             setUp();
-            for (String part : options.parts()) {
+            for (String part : PARTS.stream().filter(options.parts()::contains).toList()) {
                 System.out.printf("%n== %s%n", part);
                 switch (part) {
                     case "append" -> append();
@@ -223,6 +238,7 @@ public final class Bench {
                 }
             }
         } finally {
+            closeServices();
             dropSchemas();
         }
         report.runSeconds = (System.nanoTime() - start) / 1e9;
@@ -452,7 +468,6 @@ public final class Bench {
         }
     }
 
-    // ---- hooks: parts to be added or wired in ----
 
     // ---- rebuild ----
 
@@ -468,31 +483,70 @@ public final class Bench {
         part.run();
     }
 
+    private ServicesPart servicesPart() {
+        if (services == null) {
+            services = new ServicesPart(URL, USER, limitSchema, passwordHash, options, report);
+        }
+        return services;
+    }
+
+    private void closeServices() {
+        if (services != null) {
+            try {
+                services.close();
+            } catch (Exception e) {
+                System.out.println("cannot stop the in-process services: " + e);
+            }
+        }
+    }
+
+    /** Whether the RabbitMQ virtual host {@code variable} names is set (ops/bench.sh makes it); says so if not. */
+    private boolean vhost(String part, String variable, String value) {
+        if (value != null && !value.isBlank()) {
+            return true;
+        }
+        report.notMeasured(part, HOOKS.get(part) + ": " + variable + " is not set (ops/bench.sh creates a RabbitMQ"
+                + " virtual host of the run's own and sets it)");
+        return false;
+    }
+
     /**
-     * Hook: the gRPC command path (UpdateProfile through user-service's gRPC server, in process, with the
-     * relay and projections running) at 1/4/16/64 callers, each as a ratio to the JDBC limit measured at the
-     * same caller count in the same run (issue target: ≥ 0.35 × the limit at 32 callers).
+     * The gRPC command path: UpdateProfile through user-service's gRPC server, in process, with the relay,
+     * the projections and the stats consumer running, at 1/4/16/32/64 callers, each as a ratio to the JDBC
+     * limit measured at the same thread count in the same run (issue target: ≥ 0.35 × the limit at 32
+     * callers); see {@link ServicesPart}.
      */
-    private void grpc() {
-        report.notWired("grpc", HOOKS.get("grpc"));
+    private void grpc() throws Exception {
+        if (vhost("grpc", "USERSTREAM_BENCH_GRPC_VHOST", ServicesPart.GRPC_VHOST)) {
+            servicesPart().grpc();
+        }
     }
 
     /**
      * Hook: end-to-end latencies, acknowledgment → read model and → stats, at half the maximum command
-     * rate ({@code ProjectionsBenchmark#latency} measures them today).
+     * rate ({@code ProjectionsBenchmark#latency} measures them, {@code ops/bench-projections.sh --only latency};
+     * its 2,000 users, 5 s maximum-rate phase and 10 s paced phase do not fit this harness's time budget).
      */
     private void latency() {
         report.notWired("latency", HOOKS.get("latency"));
     }
 
-    /** Hook: GetUserStats served from the stats table (hit) and through the repair path (miss and repair). */
-    private void stats() {
-        report.notWired("stats", HOOKS.get("stats"));
+    /** GetUserStats served from the stats table (hit) and through the repair path; see {@link ServicesPart}. */
+    private void stats() throws Exception {
+        if (vhost("stats", "USERSTREAM_BENCH_GRPC_VHOST", ServicesPart.GRPC_VHOST)) {
+            servicesPart().stats();
+        }
     }
 
-    /** Hook: peak RSS of user-service and user-stats-service (each with its heap setting) under the gRPC load. */
-    private void rss() {
-        report.notWired("rss", HOOKS.get("rss"));
+    /**
+     * Peak RSS of user-service and user-stats-service, each a JVM of its own with its heap setting, under
+     * gRPC load; see {@link ServicesPart}. The in-process services stop first.
+     */
+    private void rss() throws Exception {
+        closeServices();
+        if (vhost("rss", "USERSTREAM_BENCH_RSS_VHOST", ServicesPart.RSS_VHOST)) {
+            servicesPart().rss();
+        }
     }
 
     // ---- report ----

@@ -35,6 +35,15 @@ final class Measurement {
         int step() throws Exception;
     }
 
+    /**
+     * A worker that times its own steps: the latency recorded is {@link #lastStepNanos()} (e.g. the call
+     * alone, without the untimed preparation the step also does), the rate still counts whole steps.
+     */
+    interface SelfTimed extends Worker {
+        /** The latency of the step that just ended, in ns. */
+        long lastStepNanos();
+    }
+
     /** Kinds of step a run keeps apart (e.g. CreateUser and UpdateProfile in one mix). */
     static final int KINDS = 2;
 
@@ -145,7 +154,8 @@ final class Measurement {
                         if (failed) {
                             errors[thread]++;
                         } else {
-                            record(histogram[kind], finished - begin);
+                            record(histogram[kind], worker instanceof SelfTimed timed ? timed.lastStepNanos()
+                                    : finished - begin);
                         }
                     }
                 }

@@ -34,6 +34,15 @@ final class Report {
     /** stream size → system → runs. */
     final Map<Integer, Map<String, List<Measurement.Run>>> load = new LinkedHashMap<>();
     final Map<String, Double> payloadBytes = new LinkedHashMap<>();
+    /** callers → system (ours over gRPC, the limit) → runs. */
+    final Map<Integer, Map<String, List<Measurement.Run>>> grpc = new LinkedHashMap<>();
+    /** callers → per run of ours: [read model backlog, stats backlog (events) at its end, catch-up seconds]. */
+    final Map<Integer, List<double[]>> grpcLag = new LinkedHashMap<>();
+    /** threads → hit / repair → runs. */
+    final Map<Integer, Map<String, List<Measurement.Run>>> stats = new LinkedHashMap<>();
+    /** [service, heap setting, max heap MiB, idle RSS MiB, peak RSS MiB, RSS at the end MiB]. */
+    final List<String[]> rss = new ArrayList<>();
+    final List<String> rssNotes = new ArrayList<>();
     /** The rebuild part, if it ran. */
     RebuildPart rebuild;
     private final Map<String, String> notWired = new LinkedHashMap<>();
@@ -47,6 +56,12 @@ final class Report {
     void notWired(String part, String what) {
         notWired.put(part, what);
         System.out.println(part + ": not measured (a hook, not wired yet): " + what);
+    }
+
+    /** A wired part that could not run here. */
+    void notMeasured(String part, String why) {
+        notWired.put(part, why);
+        System.out.println(part + ": not measured: " + why);
     }
 
     private static String f(String format, Object... args) {
@@ -144,6 +159,57 @@ final class Report {
         return Measurement.median(ratios(a, b));
     }
 
+    private List<String[]> grpcRows() {
+        List<String[]> rows = new ArrayList<>();
+        grpc.forEach((callers, systems) -> systems.forEach((system, runs) -> {
+            List<Measurement.Run> limit = systems.get(LIMIT);
+            boolean ours = system.equals(ServicesPart.OURS_GRPC);
+            List<double[]> lags = grpcLag.getOrDefault(callers, List.of());
+            rows.add(new String[] {
+                    String.valueOf(callers), system + errors(runs),
+                    f("%.0f", median(runs, Measurement.Run::rate)),
+                    f("%.2f", median(runs, Measurement.Run::p50Ms)),
+                    f("%.2f", median(runs, Measurement.Run::p99Ms)),
+                    f("%.1f", median(runs, Measurement.Run::maxMs)),
+                    f("%.0f", median(runs, Measurement.Run::cpuMicrosPerOperation)),
+                    system.equals(LIMIT) ? "1" : ratio(Bench.pairedRatio(runs, limit, Measurement.Run::rate)),
+                    ours ? perRun(Bench.ratios(runs, limit, Measurement.Run::rate)) : "",
+                    ours ? f("%.0f / %.0f", lagMedian(lags, 0), lagMedian(lags, 1)) : "",
+                    ours ? f("%.2f", lagMedian(lags, 2)) : ""});
+        }));
+        return rows;
+    }
+
+    private static double lagMedian(List<double[]> lags, int i) {
+        return Measurement.median(lags.stream().map(l -> l[i]).toList());
+    }
+
+    private static final String[] GRPC_HEADER = {"callers", "system", "commands/s", "p50 ms", "p99 ms", "max ms",
+            "CPU µs/op", "× limit", "× limit per run", "backlog at end: read model / stats", "catch-up s"};
+
+    private List<String[]> statsRows() {
+        List<String[]> rows = new ArrayList<>();
+        stats.forEach((threads, kinds) -> kinds.forEach((kind, runs) -> {
+            List<Measurement.Run> hit = kinds.get(ServicesPart.HIT);
+            boolean repair = kind.equals(ServicesPart.REPAIR);
+            rows.add(new String[] {
+                    String.valueOf(threads), kind + errors(runs),
+                    f("%.0f", median(runs, Measurement.Run::rate)),
+                    f("%.3f", median(runs, Measurement.Run::p50Ms)),
+                    f("%.3f", median(runs, Measurement.Run::p99Ms)),
+                    f("%.2f", median(runs, Measurement.Run::maxMs)),
+                    repair ? ratio(Bench.pairedRatio(runs, hit, Measurement.Run::p50Ms)) : "1",
+                    repair ? ratio(Bench.pairedRatio(runs, hit, Measurement.Run::rate)) : "1"});
+        }));
+        return rows;
+    }
+
+    private static final String[] STATS_HEADER = {"threads", "path", "calls/s", "p50 ms", "p99 ms", "max ms",
+            "p50 × hit", "rate × hit"};
+
+    private static final String[] RSS_HEADER = {"service", "heap setting", "max heap MiB", "RSS idle MiB",
+            "peak RSS (VmHWM) MiB", "RSS at the end MiB"};
+
     /** The issue's targets: [target, measured, verdict, per-run ratios]. */
     private List<String[]> targets() {
         List<String[]> rows = new ArrayList<>();
@@ -157,6 +223,13 @@ final class Report {
             double a = Measurement.median(axon);
             rows.add(new String[] {"append, 16 threads: ours ≥ 1.5 × Axon", f("%.2f", a),
                     a >= 1.5 ? "met" : "**missed**", perRun(axon)});
+        }
+        Map<String, List<Measurement.Run>> at32 = grpc.get(32);
+        if (at32 != null) {
+            List<Double> limit = Bench.ratios(at32.get(ServicesPart.OURS_GRPC), at32.get(LIMIT), Measurement.Run::rate);
+            double l = Measurement.median(limit);
+            rows.add(new String[] {"UpdateProfile over gRPC, 32 callers: ≥ 0.35 × the JDBC limit", f("%.2f", l),
+                    l >= 0.35 ? "met" : "**missed**", perRun(limit)});
         }
         Map<String, List<Measurement.Run>> at100 = load.get(100);
         if (at100 != null) {
@@ -207,6 +280,22 @@ final class Report {
             out.append(textTable(REBUILD_HEADER, rebuildRows()));
             rebuild.notes.forEach(note -> out.append("  ").append(note).append('\n'));
         }
+        if (!grpc.isEmpty()) {
+            out.append(f("%nUpdateProfile over gRPC, in process, relay + projections + stats consumer running, vs the"
+                    + " JDBC limit at as many threads (%s s warm-up + %s s per run)%n", seconds(options.warmUp()),
+                    seconds(options.seconds())));
+            out.append(textTable(GRPC_HEADER, grpcRows()));
+            out.append("  CPU: this JVM's, per operation; for ours it holds the callers and both services\n");
+        }
+        if (!stats.isEmpty()) {
+            out.append(f("%nGetUserStats over gRPC, hit vs repair (%s s per run)%n", seconds(options.statsSeconds())));
+            out.append(textTable(STATS_HEADER, statsRows()));
+        }
+        if (!rss.isEmpty()) {
+            out.append(f("%npeak RSS, each service a JVM of its own under gRPC load%n"));
+            out.append(textTable(RSS_HEADER, rss));
+            rssNotes.forEach(note -> out.append("  ").append(note).append('\n'));
+        }
         List<String[]> targets = targets();
         if (!targets.isEmpty()) {
             out.append(f("%ntargets (issue 16)%n"));
@@ -215,7 +304,7 @@ final class Report {
                         target[3]));
             }
         }
-        notWired.forEach((part, what) -> out.append(f("not measured (hook): %s — %s%n", part, what)));
+        notWired.forEach((part, what) -> out.append(f("not measured: %s — %s%n", part, what)));
         if (!notRun.isEmpty()) {
             out.append("not in this run: ").append(notRun.entrySet().stream()
                     .map(e -> e.getKey() + (Bench.WIRED.contains(e.getKey()) ? " (not selected)" : " (hook, not wired yet)"))
@@ -268,7 +357,7 @@ final class Report {
 
     String markdown() {
         StringBuilder out = new StringBuilder();
-        out.append("## Write path, stream loads and rebuild beside the limit and the peer — `ops/bench.sh` (generated)\n\n");
+        out.append("## Write path, stream loads, rebuild and the services beside the limit and the peer — `ops/bench.sh` (generated)\n\n");
         out.append("_Written by `ops/bench.sh` (`bootstrap/src/test/.../bench/Bench`); everything between the"
                 + " `bench.sh` markers is replaced by its next run._\n\n");
         out.append(f("Run %s: `%s`; %d runs per figure; harness %.0f s%s.%n%n", date, options.command(), options.runs(),
@@ -351,6 +440,57 @@ final class Report {
             rebuild.notes.forEach(note -> out.append("- ").append(note).append('\n'));
             out.append('\n');
         }
+        if (!grpc.isEmpty()) {
+            out.append(f("### UpdateProfile over gRPC beside the JDBC limit (%s s warm-up + %s s per run, closed loop)%n%n",
+                    seconds(options.warmUp()), seconds(options.seconds())));
+            out.append("""
+                    **ours (gRPC)**: user-service and user-stats-service started in the harness's JVM \
+                    (`InProcessServices`: the real apps, projections and outbox relay with \
+                    `SubscriptionSettings.DEFAULTS`, the stats consumer on a RabbitMQ virtual host of the run's own, \
+                    a DB pool of 8 each). %d users created over gRPC first; then N caller threads, each with its own \
+                    blocking stub on one shared Netty channel and its own share of the users (round-robin), send \
+                    UpdateProfile back to back, each changing the first name. **JDBC limit**: the append part's \
+                    limit (one autocommitted `INSERT` per event, a connection per thread) at the same thread count, \
+                    run right before or after (rotating). × limit: median of the per-run rate ratios. Backlog: events \
+                    the read model and the stats had not folded when the run ended (medians), and how long they \
+                    took to catch up; the next run starts after that. CPU: this JVM's CPU per operation — for ours \
+                    it holds the callers and both services, for the limit only the client (PostgreSQL and RabbitMQ \
+                    are outside it; all share the 2 cores).
+
+                    """.formatted(ServicesPart.USERS));
+            out.append(markdownTable(GRPC_HEADER, grpcRows()));
+            out.append('\n');
+        }
+        if (!stats.isEmpty()) {
+            out.append(f("### GetUserStats: hit and repair (0.5 s warm-up + %s s per run)%n%n",
+                    seconds(options.statsSeconds())));
+            out.append("""
+                    On the same in-process services, %d users per path, each with a 2-event history (created, one \
+                    profile update), threads on disjoint shares. **hit**: the consumer's row is there (checked: not \
+                    a repaired row). **repair**: the step first deletes the user's `user_stats` row (not timed), \
+                    then GetUserStats finds none, asks user-service for the history over gRPC, folds it and \
+                    inserts the row (checked: `repaired_at` set). Latencies are the call's alone; the repair's \
+                    calls/s include the untimed DELETE before each call.
+
+                    """.formatted(ServicesPart.STATS_USERS));
+            out.append(markdownTable(STATS_HEADER, statsRows()));
+            out.append('\n');
+        }
+        if (!rss.isEmpty()) {
+            out.append("### Peak RSS of each service\n\n");
+            out.append("""
+                    Each service started as a JVM of its own (`UserServiceMain`, `UserStatsServiceMain`, the \
+                    harness's class path, configured by environment variables: its own schemas and RabbitMQ \
+                    virtual host, production Argon2id and pool sizes), with the JVM flags of \
+                    `USERSTREAM_BENCH_SERVICE_JVM_FLAGS` (none: the JVM's default heap). Idle: once ready; peak: \
+                    `VmHWM` of `/proc/PID/status` after the load below.
+
+                    """);
+            out.append(markdownTable(RSS_HEADER, rss));
+            out.append('\n');
+            rssNotes.forEach(note -> out.append("- ").append(note).append('\n'));
+            out.append('\n');
+        }
         List<String[]> targets = targets();
         if (!targets.isEmpty()) {
             out.append("### Issue 16's targets\n\n");
@@ -359,8 +499,8 @@ final class Report {
         }
         if (!notWired.isEmpty() || !notRun.isEmpty()) {
             out.append("### Not measured by this run\n\n");
-            notWired.forEach((part, what) -> out.append(f("- `%s`: %s (a hook in `Bench`, not wired yet)%n", part,
-                    what)));
+            notWired.forEach((part, what) -> out.append(f("- `%s`: %s%s%n", part, what,
+                    Bench.WIRED.contains(part) ? "" : " (a hook in `Bench`, not wired)")));
             notRun.forEach((part, why) -> out.append(f("- `%s`: %s%n", part, why)));
             out.append('\n');
         }
