@@ -2,6 +2,7 @@ package io.userstream.bootstrap;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -23,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -86,13 +88,25 @@ final class GrpcServer {
     static GrpcServer start(String host, int grpcPort, int httpPort, List<BindableService> services,
                             List<ServerInterceptor> interceptors, List<String> serviceNames,
                             Map<String, BooleanSupplier> readiness, List<HttpService> httpServices) {
+        return start(host, grpcPort, httpPort, Optional.empty(), services, interceptors, serviceNames, readiness,
+                httpServices);
+    }
+
+    /** As above, over TLS when {@code credentials} are given (else plaintext). */
+    static GrpcServer start(String host, int grpcPort, int httpPort, Optional<ServerCredentials> credentials,
+                            List<BindableService> services, List<ServerInterceptor> interceptors,
+                            List<String> serviceNames, Map<String, BooleanSupplier> readiness,
+                            List<HttpService> httpServices) {
         HealthStatusManager grpcHealth = new HealthStatusManager();
         // Calls block on JDBC: a virtual thread each keeps Netty's event loops free without sizing a pool.
         // Nothing CPU-bound runs on them for long: Argon2id runs on its own bounded pool of platform
         // threads (BoundedPasswordHasher), because a virtual thread computing holds its carrier.
         ExecutorService callExecutor = Executors.newThreadPerTaskExecutor(
                 Thread.ofVirtual().name("grpc-call-", 0).factory());
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
+        InetSocketAddress address = new InetSocketAddress(host, grpcPort);
+        NettyServerBuilder builder = (credentials.isPresent()
+                ? NettyServerBuilder.forAddress(address, credentials.get())
+                : NettyServerBuilder.forAddress(address))
                 .executor(callExecutor)
                 .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                 .maxInboundMetadataSize(MAX_INBOUND_METADATA_BYTES)

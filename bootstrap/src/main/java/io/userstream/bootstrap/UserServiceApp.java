@@ -1,5 +1,6 @@
 package io.userstream.bootstrap;
 
+import io.grpc.ServerInterceptor;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.service.registry.Services;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
@@ -7,6 +8,8 @@ import io.userstream.adapters.grpc.AdminAuthorization;
 import io.userstream.adapters.grpc.CallMetadata;
 import io.userstream.adapters.grpc.ProjectionAdminGrpcService;
 import io.userstream.adapters.grpc.UserGrpcService;
+import io.userstream.adapters.grpc.auth.ApiAccess;
+import io.userstream.adapters.grpc.auth.Authentication;
 import io.userstream.adapters.metrics.MeteredIntegrationEventPublisher;
 import io.userstream.adapters.metrics.MeteredUserEventStore;
 import io.userstream.adapters.metrics.MeteredUserQueries;
@@ -72,6 +75,9 @@ final class UserServiceApp implements AutoCloseable {
      * there that they control); it runs on the bounded hashing pool of {@code settings.hashing()} all the same.
      */
     static UserServiceApp start(UserServiceSettings settings, PasswordHasher passwordHasher) {
+        settings.security().checkAndLog("user-service");
+        // Built before anything is opened: unreadable keys stop the start here.
+        Optional<Authentication> authentication = settings.security().authentication(ApiAccess.userService());
         PostgresDatabase database = PostgresDatabase.open(settings.postgres());
         // Argon2id runs on a bounded pool of its own threads: a flood of CreateUser or ChangePassword
         // calls gets RESOURCE_EXHAUSTED instead of every core and a 19 MiB block per call.
@@ -104,10 +110,14 @@ final class UserServiceApp implements AutoCloseable {
                     .alsoAs("outbox_relay", "outbox_pending_events", "outbox_lag_seconds");
             ProjectionAdminGrpcService adminService = new ProjectionAdminGrpcService(new ProjectionAdminService(projections));
 
+            // With authentication on, every RPC has its rule (the admin API needs users:admin) and the actor is
+            // the token's subject, so CallMetadata runs after it; off, only the admin API is guarded, by its token.
+            List<ServerInterceptor> interceptors = authentication
+                    .<List<ServerInterceptor>>map(auth -> List.of(auth, new CallMetadata()))
+                    .orElseGet(() -> List.of(new CallMetadata(),
+                            new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME)));
             GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
-                    List.of(userService, adminService),
-                    List.of(new CallMetadata(),
-                            new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME)),
+                    settings.security().serverCredentials(), List.of(userService, adminService), interceptors,
                     List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable), List.of());
             projections.start();
             LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "

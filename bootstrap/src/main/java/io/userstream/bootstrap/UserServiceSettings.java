@@ -27,12 +27,28 @@ import java.util.Optional;
  * @param outbox        where the outbox relay publishes; empty turns the relay off
  * @param recentUsers   how many recently written users the command side remembers, so that a command on
  *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
+ * @param security      profile, authentication and TLS
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
-                           Optional<RabbitSettings> outbox, int recentUsers) {
+                           Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
+
+    /** Without authentication or TLS (development). */
+    UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
+                        Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
+                        Optional<String> adminToken, SubscriptionSettings subscriptions, Duration metricsRefresh,
+                        Optional<RabbitSettings> outbox, int recentUsers) {
+        this(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken, subscriptions, metricsRefresh,
+                outbox, recentUsers, SecuritySettings.OFF);
+    }
+
+    /** The same settings with {@code security} instead. */
+    UserServiceSettings withSecurity(SecuritySettings security) {
+        return new UserServiceSettings(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken,
+                subscriptions, metricsRefresh, outbox, recentUsers, security);
+    }
 
     /** Users remembered by default: a few MiB of aggregates. */
     static final int DEFAULT_RECENT_USERS = 10_000;
@@ -43,7 +59,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
         Config projections = root.get("projections");
         SubscriptionSettings defaults = SubscriptionSettings.DEFAULTS;
         return new UserServiceSettings(
-                root.get("host").asString().orElse("0.0.0.0"),
+                // Loopback unless told otherwise: a local run is not reachable from the network by accident.
+                root.get("host").asString().orElse("127.0.0.1"),
                 root.get("grpc.port").asInt().orElse(9090),
                 root.get("http.port").asInt().orElse(9091),
                 postgres(root.get("db"), "jdbc:postgresql://127.0.0.1:5432/userstream_users", 16),
@@ -65,7 +82,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
-                root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS));
+                root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
+                SecuritySettings.from(root));
     }
 
     /**

@@ -1,6 +1,12 @@
 package io.userstream.bootstrap;
 
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.ServerInterceptor;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.service.registry.Services;
@@ -8,6 +14,8 @@ import io.userstream.adapters.grpc.CallMetadata;
 import io.userstream.adapters.grpc.GrpcUserDirectory;
 import io.userstream.adapters.grpc.UserStatsGrpcService;
 import io.userstream.adapters.grpc.UserStatsHttpService;
+import io.userstream.adapters.grpc.auth.ApiAccess;
+import io.userstream.adapters.grpc.auth.Authentication;
 import io.userstream.adapters.metrics.StatsMetrics;
 import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresUserStatsStore;
@@ -15,6 +23,8 @@ import io.userstream.adapters.rabbitmq.RabbitUserActivityConsumer;
 import io.userstream.application.service.UserStatsService;
 import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -53,24 +63,35 @@ final class UserStatsServiceApp implements AutoCloseable {
     }
 
     static UserStatsServiceApp start(UserStatsServiceSettings settings) {
-        PostgresDatabase database = PostgresDatabase.open(settings.postgres(), "classpath:db/migration/stats",
-                "userstream-stats");
-        ManagedChannel userService = NettyChannelBuilder.forTarget(settings.userServiceTarget()).usePlaintext().build();
+        settings.security().checkAndLog("user-stats-service");
+        Optional<Authentication> authentication = settings.security().authentication(ApiAccess.statsService());
+        ManagedChannel userService = userServiceChannel(settings);
+        PostgresDatabase database;
+        try {
+            database = PostgresDatabase.open(settings.postgres(), "classpath:db/migration/stats", "userstream-stats");
+        } catch (RuntimeException e) {
+            userService.shutdownNow();
+            throw e;
+        }
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             StatsMetrics metrics = new StatsMetrics(meters);
             UserStatsService stats = new UserStatsService(new PostgresUserStatsStore(database.dbClient()),
-                    new GrpcUserDirectory(userService, settings.directoryDeadline()),
+                    new GrpcUserDirectory(withToken(userService, settings.userService().token()),
+                            settings.directoryDeadline()),
                     () -> Instant.now().truncatedTo(ChronoUnit.MICROS), metrics);
             RabbitUserActivityConsumer consumer = new RabbitUserActivityConsumer(settings.rabbit(), stats, metrics,
                     settings.maxDeliveries(), settings.batching());
             metrics.watchConsumer(consumer::lastConsumedOccurredAt);
 
+            List<ServerInterceptor> interceptors = authentication
+                    .<List<ServerInterceptor>>map(auth -> List.of(auth, new CallMetadata()))
+                    .orElseGet(() -> List.of(new CallMetadata()));
             GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
-                    List.of(new UserStatsGrpcService(stats)), List.of(new CallMetadata()),
+                    settings.security().serverCredentials(), List.of(new UserStatsGrpcService(stats)), interceptors,
                     List.of(UserStatsServiceGrpc.SERVICE_NAME),
                     Map.of("postgresql", database::isReachable, "rabbitmq", consumer::isConsuming),
-                    List.of(new UserStatsHttpService(stats)));
+                    List.of(new UserStatsHttpService(stats, authentication)));
             consumer.start();
             Optional<ScheduledExecutorService> sweeper = Optional.empty();
             if (!settings.reconcileInterval().isZero()) {
@@ -89,6 +110,33 @@ final class UserStatsServiceApp implements AutoCloseable {
             database.close();
             throw e;
         }
+    }
+
+    /** The channel to user-service: TLS (with this service's certificate for mutual TLS) when configured. */
+    private static ManagedChannel userServiceChannel(UserStatsServiceSettings settings) {
+        UserStatsServiceSettings.UserServiceClient client = settings.userService();
+        if (client.ca().isEmpty()) {
+            return NettyChannelBuilder.forTarget(settings.userServiceTarget()).usePlaintext().build();
+        }
+        try {
+            TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder().trustManager(client.ca().get().toFile());
+            if (client.cert().isPresent()) {
+                tls.keyManager(client.cert().get().toFile(), client.key().orElseThrow().toFile());
+            }
+            return NettyChannelBuilder.forTarget(settings.userServiceTarget(), tls.build()).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the TLS files for user-service (" + client + ")", e);
+        }
+    }
+
+    /** Sends {@code authorization: Bearer <token>} on every call, when a token is configured. */
+    private static Channel withToken(ManagedChannel channel, Optional<String> token) {
+        if (token.isEmpty()) {
+            return channel;
+        }
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token.get());
+        return ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
     }
 
     private static void sweep(UserStatsService stats) {

@@ -82,14 +82,29 @@ final class TestUserService implements AutoCloseable {
                 Duration.ofMillis(200), Optional.empty(), hashing, hasher);
     }
 
+    /**
+     * A user-service with authentication and TLS as {@code security} says, without the outbox relay; its
+     * {@link #channel} is plaintext, so with TLS on, tests build channels of their own.
+     */
+    TestUserService(SecuritySettings security) {
+        this("e2e_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12), TEST_SUBSCRIPTIONS,
+                Duration.ofMillis(200), Optional.empty(), TEST_HASHING, new Argon2idPasswordHasher(TEST_ARGON2), security);
+    }
+
     private TestUserService(String schema, SubscriptionSettings subscriptions, Duration metricsRefresh,
                             Optional<RabbitSettings> outbox, BoundedPasswordHasher.Limits hashing,
                             PasswordHasher hasher) {
+        this(schema, subscriptions, metricsRefresh, outbox, hashing, hasher, SecuritySettings.OFF);
+    }
+
+    private TestUserService(String schema, SubscriptionSettings subscriptions, Duration metricsRefresh,
+                            Optional<RabbitSettings> outbox, BoundedPasswordHasher.Limits hashing,
+                            PasswordHasher hasher, SecuritySettings security) {
         this.schema = schema;
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
                 TEST_ARGON2, hashing, Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox,
-                UserServiceSettings.DEFAULT_RECENT_USERS), hasher);
+                UserServiceSettings.DEFAULT_RECENT_USERS, security), hasher);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 

@@ -35,10 +35,19 @@ final class TestUserStatsService implements AutoCloseable {
      * @param rabbit            the broker and virtual host to consume from (its queues purged first)
      */
     TestUserStatsService(String userServiceTarget, RabbitSettings rabbit) {
+        this(userServiceTarget, rabbit, SecuritySettings.OFF, UserStatsServiceSettings.UserServiceClient.PLAIN);
+    }
+
+    /**
+     * @param security    authentication and TLS of its own API
+     * @param userService the credentials it presents to user-service
+     */
+    TestUserStatsService(String userServiceTarget, RabbitSettings rabbit, SecuritySettings security,
+                         UserStatsServiceSettings.UserServiceClient userService) {
         purgeQueues(rabbit);
         app = UserStatsServiceApp.start(new UserStatsServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(TestUserService.DB_URL, TestUserService.DB_USER, "", schema, 8, Duration.ofSeconds(5)),
-                rabbit, 3, userServiceTarget, Duration.ofSeconds(2), Duration.ZERO));
+                rabbit, 3, userServiceTarget, Duration.ofSeconds(2), Duration.ZERO).withSecurity(security, userService));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
         // Consuming means the queue is declared and bound: events published from now on reach it.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

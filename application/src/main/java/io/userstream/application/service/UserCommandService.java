@@ -23,6 +23,7 @@ import io.userstream.application.port.out.UserEventStore;
 import io.userstream.application.support.RecentUsers;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.FieldViolations;
+import io.userstream.domain.user.InvalidValueException;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.PlainPassword;
 import io.userstream.domain.user.Profile;
@@ -140,7 +141,16 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         // Hashed only once the user is known to exist and to be at the expected version, so random ids
         // cannot make the server burn Argon2 time; and at most once, whatever the retries.
         PasswordHash[] hash = new PasswordHash[1];
+        PasswordHash[] verifiedAgainst = new PasswordHash[1];
         return decideAndAppend(id, command.expectedVersion(), context, (user, now) -> {
+            // Checked against the hash of the very state being changed; a retry on a state with the same hash
+            // (a concurrent profile change, say) does not pay for a second Argon2 run.
+            if (command.currentPassword().isPresent() && !user.passwordHash().equals(verifiedAgainst[0])) {
+                if (!currentPasswordMatches(command.currentPassword().get(), user)) {
+                    throw new UserRejectedException(new UserRejection.WrongPassword("current_password"));
+                }
+                verifiedAgainst[0] = user.passwordHash();
+            }
             if (hash[0] == null) {
                 hash[0] = passwordHasher.hash(password);
             }
@@ -174,6 +184,17 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
     @Override
     public User deleteUser(UserCommand command, CommandContext context) {
         return decideAndAppend(parse(command), command.expectedVersion(), context, User::delete);
+    }
+
+    /** Whether {@code given} is {@code user}'s password; a string that is no valid password matches nothing. */
+    private boolean currentPasswordMatches(String given, User user) {
+        PlainPassword candidate;
+        try {
+            candidate = PlainPassword.parse(given);
+        } catch (InvalidValueException invalid) {
+            return false;
+        }
+        return passwordHasher.matches(candidate, user.passwordHash());
     }
 
     private static UserId parse(UserCommand command) {

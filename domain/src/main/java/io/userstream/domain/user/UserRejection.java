@@ -52,6 +52,17 @@ public sealed interface UserRejection {
         }
     }
 
+    /**
+     * The password given to prove who is asking does not match the user's. Says nothing more (not
+     * whether the user exists, nor how close the guess was).
+     */
+    record WrongPassword(String field) implements UserRejection {
+        @Override
+        public String message() {
+            return field + " does not match";
+        }
+    }
+
     /** The user is deleted, and nothing changes a deleted user. */
     record UserIsDeleted(UserId userId) implements UserRejection {
         @Override

@@ -6,6 +6,8 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.userstream.adapters.grpc.auth.Authentication;
+import io.userstream.adapters.grpc.auth.Principal;
 import io.userstream.application.port.in.CommandContext;
 
 import java.util.Optional;
@@ -18,8 +20,11 @@ import java.util.UUID;
  * <ul>
  *   <li>{@code x-correlation-id}: kept if sent, else a new UUID (also echoed back in response headers);</li>
  *   <li>{@code x-causation-id}: optional, the message or event that caused this call;</li>
- *   <li>{@code x-actor}: who is acting, {@code anonymous} if absent.</li>
+ *   <li>the actor: the verified token's subject when authentication is on ({@code x-actor} is then
+ *       ignored, so the audit trail cannot be forged); with authentication off (local runs only),
+ *       {@code x-actor}, or {@code anonymous} if absent.</li>
  * </ul>
+ * It must run after {@link Authentication}, which puts the verified caller in the {@link Context}.
  * The caller's deadline ({@code grpc-timeout}) needs no help: grpc-java's server makes it the
  * {@link Context} deadline.
  */
@@ -37,7 +42,8 @@ public final class CallMetadata implements ServerInterceptor {
                                                       ServerCallHandler<Q, R> next) {
         String correlationId = bounded(headers.get(CORRELATION_ID)).orElseGet(() -> UUID.randomUUID().toString());
         CommandContext context = new CommandContext(correlationId, bounded(headers.get(CAUSATION_ID)),
-                bounded(headers.get(ACTOR)).orElse("anonymous"));
+                Authentication.current().map(Principal::subject)
+                        .orElseGet(() -> bounded(headers.get(ACTOR)).orElse("anonymous")));
         ServerCall<Q, R> echoing = new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
             public void sendHeaders(Metadata responseHeaders) {

@@ -65,6 +65,7 @@ final class GrpcErrors {
             case UserRejection.EmailAlreadyTaken taken -> status(Code.ALREADY_EXISTS, taken.message());
             case UserRejection.UsernameAlreadyTaken taken -> status(Code.ALREADY_EXISTS, taken.message());
             case UserRejection.UserNotFound notFound -> status(Code.NOT_FOUND, notFound.message());
+            case UserRejection.WrongPassword wrong -> status(Code.PERMISSION_DENIED, wrong.message());
             case UserRejection.UserIsDeleted deleted -> status(Code.FAILED_PRECONDITION, deleted.message());
             case UserRejection.VersionMismatch mismatch -> status(Code.FAILED_PRECONDITION, mismatch.message());
             case UserRejection.ConcurrencyConflict conflict -> status(Code.ABORTED, conflict.message());

@@ -5,6 +5,7 @@ import static io.userstream.adapters.grpc.Responses.respond;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
+import io.userstream.adapters.grpc.auth.Authentication;
 import io.userstream.application.port.in.ActivateUserUseCase;
 import io.userstream.application.port.in.ChangeEmailUseCase;
 import io.userstream.application.port.in.ChangePasswordUseCase;
@@ -89,9 +90,21 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void changePassword(ChangePasswordRequest request, StreamObserver<User> response) {
-        respond(response, () -> UserMessages.toMessage(useCases.changePassword().changePassword(
-                new ChangePasswordUseCase.ChangePassword(request.getUserId(), request.getNewPassword(),
-                        optional(request.hasExpectedVersion(), request.getExpectedVersion())), CallMetadata.current())));
+        respond(response, () -> {
+            // A user changing its own password proves it knows the current one, so that a stolen token alone
+            // cannot take the account over; an administrator's reset needs none. Off without authentication.
+            boolean required = Authentication.current().map(caller -> !caller.isAdmin()).orElse(false);
+            if (required && !request.hasCurrentPassword()) {
+                FieldViolations violations = new FieldViolations();
+                violations.add("current_password", "is required to change one's own password");
+                violations.throwIfAny();
+            }
+            return UserMessages.toMessage(useCases.changePassword().changePassword(
+                    new ChangePasswordUseCase.ChangePassword(request.getUserId(), request.getNewPassword(),
+                            optional(request.hasExpectedVersion(), request.getExpectedVersion()),
+                            request.hasCurrentPassword() ? Optional.of(request.getCurrentPassword()) : Optional.empty()),
+                    CallMetadata.current()));
+        });
     }
 
     @Override

@@ -6,13 +6,17 @@ import com.google.protobuf.util.JsonFormat;
 import com.google.rpc.BadRequest;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.userstream.adapters.grpc.auth.Authentication;
 import io.userstream.application.port.in.GetUserStatsQuery;
+import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
 
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -33,10 +37,23 @@ public final class UserStatsHttpService implements HttpService {
     private static final JsonFormat.Printer JSON = JsonFormat.printer()
             .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder().add(BadRequest.getDescriptor()).build());
 
-    private final GetUserStatsQuery getUserStats;
+    private static final String METHOD = UserStatsServiceGrpc.getGetUserStatsMethod().getFullMethodName();
 
+    private final GetUserStatsQuery getUserStats;
+    private final Optional<Authentication> authentication;
+
+    /** Without authentication: for local runs only, like the gRPC API it mirrors. */
     public UserStatsHttpService(GetUserStatsQuery getUserStats) {
+        this(getUserStats, Optional.empty());
+    }
+
+    /**
+     * @param authentication when present, a request needs {@code Authorization: Bearer <token>} and passes the
+     *                       very rule of the gRPC method (401 or 403 otherwise)
+     */
+    public UserStatsHttpService(GetUserStatsQuery getUserStats, Optional<Authentication> authentication) {
         this.getUserStats = getUserStats;
+        this.authentication = authentication;
     }
 
     @Override
@@ -49,6 +66,11 @@ public final class UserStatsHttpService implements HttpService {
         Message body;
         int httpStatus;
         try {
+            Optional<Status> refusal = authentication.flatMap(auth -> auth.check(METHOD,
+                    request.headers().first(HeaderNames.AUTHORIZATION).orElse(null), userId));
+            if (refusal.isPresent()) {
+                throw refusal.get().asRuntimeException();
+            }
             body = UserStatsGrpcService.toMessage(getUserStats.getUserStats(userId));
             httpStatus = 200;
         } catch (RuntimeException failure) {
