@@ -204,6 +204,7 @@ class SubscriptionRunnerTest {
         try (Connection connection = db.rawConnection()) {
             broken = insertCreated(connection);
             try (Statement corrupt = connection.createStatement()) {
+                breakGlass(corrupt);
                 corrupt.execute("UPDATE events SET payload = '{\"data\":{},\"personal\":{}}' WHERE stream_id = '" + broken + "'");
             }
         }
@@ -231,6 +232,7 @@ class SubscriptionRunnerTest {
         assertThatThrownBy(() -> projections.retryParkedEvent("recording", Long.MAX_VALUE))
                 .isInstanceOf(NotFoundException.class);
         try (Connection connection = db.rawConnection(); Statement repair = connection.createStatement()) {
+            breakGlass(repair);
             repair.execute("UPDATE events SET payload = jsonb_build_object('data', jsonb_build_object('username', 'fixed-"
                     + broken.value().toString().substring(0, 8) + "', 'password_hash', '$x'), 'personal',"
                     + " jsonb_build_object('email', 'fixed@example.com', 'first_name', '', 'last_name', '', 'avatar_url', ''))"
@@ -247,6 +249,7 @@ class SubscriptionRunnerTest {
         try (Connection connection = db.rawConnection()) {
             UserId broken = insertCreated(connection);
             try (Statement corrupt = connection.createStatement()) {
+                breakGlass(corrupt);
                 corrupt.execute("UPDATE events SET schema_version = 99 WHERE stream_id = '" + broken + "'");
             }
         }
@@ -959,5 +962,13 @@ class SubscriptionRunnerTest {
                 delete.executeUpdate();
             }
         }
+    }
+
+    /**
+     * Events are immutable (migration V6); to stage a corrupt event, or an operator's hand repair of one,
+     * the test takes the documented break-glass: a superuser session with triggers off.
+     */
+    private static void breakGlass(Statement statement) throws java.sql.SQLException {
+        statement.execute("SET session_replication_role = replica");
     }
 }
