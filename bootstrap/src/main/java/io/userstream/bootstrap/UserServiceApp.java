@@ -24,9 +24,11 @@ import io.userstream.adapters.rabbitmq.RabbitIntegrationEventPublisher;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
+import io.userstream.application.service.PasswordVerificationService;
 import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
 import io.userstream.application.service.UserQueryService;
+import io.userstream.application.support.AttemptLimiter;
 import io.userstream.application.support.BoundedPasswordHasher;
 import io.userstream.application.support.RecentUsers;
 import io.userstream.application.support.UuidV7Generator;
@@ -95,9 +97,12 @@ final class UserServiceApp implements AutoCloseable {
             MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
                     new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database.dbClient()),
                     eventStore, clock), meters);
+            PasswordVerificationService verification = new PasswordVerificationService(eventStore, hashing, commands,
+                    new AttemptLimiter(settings.passwordChecks().perAccount(), clock),
+                    new AttemptLimiter(settings.passwordChecks().perCaller(), clock));
             UserGrpcService userService = new UserGrpcService(new UserGrpcService.UseCases(
                     commands, commands, commands, commands, commands, commands, commands,
-                    queries, queries, queries, queries, queries, queries));
+                    queries, queries, queries, queries, queries, queries, verification));
 
             ProjectionMetrics projectionMetrics = new ProjectionMetrics(meters);
             Optional<RabbitIntegrationEventPublisher> publisher = settings.outbox().map(RabbitIntegrationEventPublisher::new);

@@ -5,6 +5,7 @@ import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
+import io.userstream.application.support.AttemptLimiter;
 import io.userstream.application.support.BoundedPasswordHasher;
 
 import java.time.Duration;
@@ -28,12 +29,46 @@ import java.util.Optional;
  * @param recentUsers   how many recently written users the command side remembers, so that a command on
  *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
  * @param security      profile, authentication and TLS
+ * @param passwordChecks how many failed VerifyPassword calls an account and a caller may make
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
-                           Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
+                           Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security,
+                           PasswordChecks passwordChecks) {
+
+    /**
+     * The brakes on password guessing ({@code verify.account.*}, {@code verify.caller.*}).
+     *
+     * @param perAccount failures per login (username or e-mail) in a window: 10 per 15 min by default
+     * @param perCaller  failures per caller (the token's subject) in a window: 1,000 per minute by default
+     */
+    record PasswordChecks(AttemptLimiter.Limit perAccount, AttemptLimiter.Limit perCaller) {
+        static final PasswordChecks DEFAULTS = new PasswordChecks(
+                new AttemptLimiter.Limit(10, Duration.ofMinutes(15), 100_000),
+                new AttemptLimiter.Limit(1_000, Duration.ofMinutes(1), 10_000));
+
+        static PasswordChecks from(Config verify) {
+            return new PasswordChecks(limit(verify.get("account"), DEFAULTS.perAccount()),
+                    limit(verify.get("caller"), DEFAULTS.perCaller()));
+        }
+
+        private static AttemptLimiter.Limit limit(Config node, AttemptLimiter.Limit defaults) {
+            return new AttemptLimiter.Limit(node.get("failures").asInt().orElse(defaults.maxFailures()),
+                    Duration.ofSeconds(node.get("window").asLong().orElse(defaults.window().toSeconds())),
+                    defaults.capacity());
+        }
+    }
+
+    /** With the default password-check limits. */
+    UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
+                        Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
+                        Optional<String> adminToken, SubscriptionSettings subscriptions, Duration metricsRefresh,
+                        Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
+        this(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken, subscriptions, metricsRefresh,
+                outbox, recentUsers, security, PasswordChecks.DEFAULTS);
+    }
 
     /** Without authentication or TLS (development). */
     UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
@@ -47,7 +82,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     /** The same settings with {@code security} instead. */
     UserServiceSettings withSecurity(SecuritySettings security) {
         return new UserServiceSettings(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken,
-                subscriptions, metricsRefresh, outbox, recentUsers, security);
+                subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks);
     }
 
     /** Users remembered by default: a few MiB of aggregates. */
@@ -83,7 +118,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 root.get("outbox.enabled").asBoolean().orElse(true)
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
                 root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
-                SecuritySettings.from(root));
+                SecuritySettings.from(root),
+                PasswordChecks.from(root.get("verify")));
     }
 
     /**

@@ -112,6 +112,12 @@ public final class BoundedPasswordHasher implements PasswordHasher, AutoCloseabl
         return run(Operation.VERIFY, () -> delegate.matches(password, hash));
     }
 
+    /** Not on the pool: reading a hash's parameters costs no hashing. */
+    @Override
+    public boolean needsRehash(PasswordHash hash) {
+        return delegate.needsRehash(hash);
+    }
+
     private <T> T run(Operation operation, Supplier<T> work) {
         if (!admissions.tryAcquire()) {
             rejected.get(operation).increment();

@@ -75,6 +75,11 @@ public final class InMemoryUserEventStore implements UserEventStore {
         return wanted.stream().filter(reservations::containsKey).toList();
     }
 
+    @Override
+    public synchronized Optional<UserId> holder(Reservation reservation) {
+        return Optional.ofNullable(reservations.get(reservation));
+    }
+
     private AppendOutcome tryAppend(AppendRequest request) {
         if (conflictsToForce > 0) {
             conflictsToForce--;

@@ -115,6 +115,11 @@ public final class AppendBenchmark {
                 public List<Reservation> held(List<Reservation> reservations) {
                     return List.of();
                 }
+
+                @Override
+                public Optional<UserId> holder(Reservation reservation) {
+                    return store.holder(reservation);
+                }
             };
             UserCommandService serviceWithoutRead = new UserCommandService(withoutRead, noHashing,
                     () -> Instant.now().truncatedTo(ChronoUnit.MICROS), new UuidV7Generator());

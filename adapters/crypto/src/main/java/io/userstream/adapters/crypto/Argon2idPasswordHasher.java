@@ -72,6 +72,21 @@ public final class Argon2idPasswordHasher implements PasswordHasher {
         return MessageDigest.isEqual(expected, actual);
     }
 
+    /**
+     * A hash not in this hasher's PHC format, or made with less memory, fewer iterations or another
+     * parallelism than configured now.
+     */
+    @Override
+    public boolean needsRehash(PasswordHash stored) {
+        Matcher phc = PHC.matcher(stored.encoded());
+        if (!phc.matches()) {
+            return true;
+        }
+        return Integer.parseInt(phc.group(1)) < parameters.memoryKiB()
+                || Integer.parseInt(phc.group(2)) < parameters.iterations()
+                || Integer.parseInt(phc.group(3)) != parameters.parallelism();
+    }
+
     private static byte[] derive(PlainPassword password, byte[] salt, Parameters parameters, int length) {
         Argon2BytesGenerator generator = new Argon2BytesGenerator();
         generator.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id)

@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.userstream.application.port.in.NotFoundException;
 import io.userstream.application.port.in.PreconditionFailedException;
+import io.userstream.application.port.in.TooManyAttemptsException;
 import io.userstream.application.port.out.PasswordHashingSaturatedException;
 import io.userstream.application.port.out.StoreUnavailableException;
 import io.userstream.application.port.out.UserDirectoryUnavailableException;
@@ -49,6 +50,9 @@ final class GrpcErrors {
         }
         if (failure instanceof PasswordHashingSaturatedException saturated) {
             return resourceExhausted(saturated);
+        }
+        if (failure instanceof TooManyAttemptsException tooMany) {
+            return resourceExhausted(tooMany.getMessage(), tooMany.retryAfter());
         }
         if (failure instanceof StoreUnavailableException unavailable) {
             LOG.log(Level.WARNING, "storage unavailable", unavailable);
@@ -97,10 +101,14 @@ final class GrpcErrors {
      * counted in the metrics instead).
      */
     static StatusRuntimeException resourceExhausted(PasswordHashingSaturatedException saturated) {
-        Duration delay = saturated.retryAfter();
+        return resourceExhausted(saturated.getMessage(), saturated.retryAfter());
+    }
+
+    /** RESOURCE_EXHAUSTED with a {@code google.rpc.RetryInfo} of {@code delay}. */
+    static StatusRuntimeException resourceExhausted(String message, Duration delay) {
         return StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
                 .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
-                .setMessage(saturated.getMessage())
+                .setMessage(message)
                 .addDetails(Any.pack(RetryInfo.newBuilder()
                         .setRetryDelay(com.google.protobuf.Duration.newBuilder()
                                 .setSeconds(delay.getSeconds())

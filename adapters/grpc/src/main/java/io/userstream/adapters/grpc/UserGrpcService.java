@@ -20,6 +20,7 @@ import io.userstream.application.port.in.GetUserQuery;
 import io.userstream.application.port.in.ListUsersQuery;
 import io.userstream.application.port.in.UpdateProfileUseCase;
 import io.userstream.application.port.in.UserCommand;
+import io.userstream.application.port.in.VerifyPasswordUseCase;
 import io.userstream.application.view.UserView;
 import io.userstream.domain.user.FieldViolations;
 import io.userstream.domain.user.UserId;
@@ -40,6 +41,8 @@ import io.userstream.proto.user.v1.ListUsersResponse;
 import io.userstream.proto.user.v1.UpdateProfileRequest;
 import io.userstream.proto.user.v1.User;
 import io.userstream.proto.user.v1.UserServiceGrpc;
+import io.userstream.proto.user.v1.VerifyPasswordRequest;
+import io.userstream.proto.user.v1.VerifyPasswordResponse;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -63,13 +66,28 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
                            DeleteUserUseCase delete, GetUserQuery getUser,
                            FindUserByEmailQuery findUserByEmail, FindUserByUsernameQuery findUserByUsername,
                            ListUsersQuery listUsers, GetUserHistoryQuery getUserHistory,
-                           GetUserAtQuery getUserAt) {
+                           GetUserAtQuery getUserAt, VerifyPasswordUseCase verifyPassword) {
     }
 
     private final UseCases useCases;
 
     public UserGrpcService(UseCases useCases) {
         this.useCases = useCases;
+    }
+
+    // ---- credentials ----
+
+    @Override
+    public void verifyPassword(VerifyPasswordRequest request, StreamObserver<VerifyPasswordResponse> response) {
+        respond(response, () -> {
+            VerifyPasswordUseCase.Verification verification = useCases.verifyPassword().verifyPassword(
+                    new VerifyPasswordUseCase.VerifyPassword(request.getLogin(), request.getPassword()),
+                    CallMetadata.current());
+            VerifyPasswordResponse.Builder answer = VerifyPasswordResponse.newBuilder().setValid(verification.valid());
+            verification.userId().ifPresent(id -> answer.setUserId(id.toString()));
+            verification.status().ifPresent(status -> answer.setStatus(UserMessages.toMessage(status)));
+            return answer.build();
+        });
     }
 
     // ---- commands ----

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Meters a {@link UserEventStore}. Exposed to Prometheus as:
@@ -90,6 +91,11 @@ public final class MeteredUserEventStore implements UserEventStore {
     @Override
     public List<Reservation> held(List<Reservation> reservations) {
         return delegate.held(reservations);
+    }
+
+    @Override
+    public Optional<UserId> holder(Reservation reservation) {
+        return delegate.holder(reservation);
     }
 
     private Counter conflicts(String reason) {

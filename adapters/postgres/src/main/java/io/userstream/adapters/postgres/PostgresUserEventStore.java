@@ -84,6 +84,11 @@ public final class PostgresUserEventStore implements UserEventStore {
             WHERE ? = 0 OR EXISTS (SELECT 1 FROM events WHERE stream_id = ?::uuid AND version = ?)
             """;
 
+    /** The stream holding an e-mail key; one primary-key lookup. */
+    static final String HOLDER_OF_EMAIL = "SELECT stream_id FROM email_reservations WHERE email_key = ?";
+    /** The stream holding a username; one primary-key lookup. */
+    static final String HOLDER_OF_USERNAME = "SELECT stream_id FROM username_reservations WHERE username = ?";
+
     /** A stream's events in order; the one parameter is the stream's {@link UUID}. */
     static final String LOAD = """
             SELECT event_id, version, position, event_type, schema_version, payload::text AS payload,
@@ -182,6 +187,13 @@ public final class PostgresUserEventStore implements UserEventStore {
                         Db.text(row, "key"))).toList();
             }
         });
+    }
+
+    @Override
+    public Optional<UserId> holder(Reservation reservation) {
+        String sql = reservation.kind() == Reservation.Kind.EMAIL ? HOLDER_OF_EMAIL : HOLDER_OF_USERNAME;
+        return db.execute("read the holder of a reservation", exec -> exec.get(sql, reservation.key())
+                .map(row -> new UserId(Db.uuid(row, "stream_id"))));
     }
 
     /**

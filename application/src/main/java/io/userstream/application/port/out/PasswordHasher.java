@@ -25,4 +25,13 @@ public interface PasswordHasher {
      * @throws PasswordHashingSaturatedException if no capacity is free to hash now; nothing was compared
      */
     boolean matches(PlainPassword password, PasswordHash hash);
+
+    /**
+     * Whether {@code hash} was made with weaker settings than this hasher's now (its parameters were raised
+     * since, or it is of another scheme), so that a verified password should be hashed again. Cheap: no
+     * hashing.
+     */
+    default boolean needsRehash(PasswordHash hash) {
+        return false;
+    }
 }

@@ -3,6 +3,7 @@ package io.userstream.application.port.out;
 import io.userstream.domain.user.UserId;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The append-only log of every user's events, one stream per user, with optimistic concurrency.
@@ -32,4 +33,12 @@ public interface UserEventStore {
      * @return the held ones among {@code reservations}, in no particular order; empty if none is held
      */
     List<Reservation> held(List<Reservation> reservations);
+
+    /**
+     * The user holding {@code reservation} now, read from the reservations that every append keeps in its
+     * own transaction: unlike the read model, it is never behind the last acknowledged command.
+     *
+     * @return the holder; empty if nobody holds it
+     */
+    Optional<UserId> holder(Reservation reservation);
 }
