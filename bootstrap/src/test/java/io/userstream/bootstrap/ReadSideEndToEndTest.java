@@ -183,6 +183,13 @@ class ReadSideEndToEndTest {
         assertThat(history.getEventsList()).allSatisfy(event ->
                 assertThat(event.getDataJson()).doesNotContain("argon2").doesNotContain("a-new-long-password"));
         assertThat(history.getEvents(0).getDataJson()).contains("[redacted]").contains(created.getEmail());
+
+        // What user-stats-service asks for: the same events, without their data (no personal data travels).
+        GetUserHistoryResponse withoutData = users.getUserHistory(GetUserHistoryRequest.newBuilder()
+                .setUserId(created.getId()).setWithoutData(true).build());
+        assertThat(withoutData.getEventsList()).extracting(UserEventRecord::getEventType)
+                .containsExactly("UserCreated", "PasswordChanged");
+        assertThat(withoutData.getEventsList()).extracting(UserEventRecord::getDataJson).containsOnly("");
     }
 
     @Test

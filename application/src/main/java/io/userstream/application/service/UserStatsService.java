@@ -19,6 +19,7 @@ import io.userstream.domain.stats.UserStats;
 import io.userstream.domain.user.FieldViolations;
 import io.userstream.domain.user.UserId;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,6 +56,22 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
     private final TimeSource clock;
     private final StatsObserver observer;
 
+    /**
+     * How long "user-service does not know this user" is believed without asking again. Short: a user created
+     * meanwhile, whose UserCreated has not reached stats yet, answers NOT_FOUND for at most this long.
+     */
+    public static final Duration NOT_FOUND_TTL = Duration.ofSeconds(10);
+    /** Unknown ids remembered at most (a few MiB). */
+    static final int NOT_FOUND_CAPACITY = 100_000;
+
+    /** Ids user-service did not know, with when that answer expires; most recent last. */
+    private final Map<UUID, Instant> notFound = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, Instant> eldest) {
+            return size() > NOT_FOUND_CAPACITY;
+        }
+    };
+
     public UserStatsService(UserStatsStore store, UserDirectory directory, TimeSource clock, StatsObserver observer) {
         this.store = Objects.requireNonNull(store, "store");
         this.directory = Objects.requireNonNull(directory, "directory");
@@ -86,6 +103,10 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
         if (stored.isPresent()) {
             return new Lookup(stored.get(), false);
         }
+        if (knownNotFound(userId)) {
+            observer.repaired(RepairOutcome.USER_NOT_FOUND_RECENTLY);
+            throw new NotFoundException("user " + userId + " not found");
+        }
         Optional<List<UserActivity>> history;
         try {
             history = directory.history(userId);
@@ -94,6 +115,9 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
             throw e;
         }
         if (history.isEmpty() || history.get().isEmpty()) {
+            synchronized (notFound) {
+                notFound.put(userId, clock.now().plus(NOT_FOUND_TTL));
+            }
             observer.repaired(RepairOutcome.USER_NOT_FOUND);
             throw new NotFoundException("user " + userId + " not found");
         }
@@ -106,6 +130,20 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
         UserStats kept = store.find(userId).orElseThrow(() -> new IllegalStateException(
                 "the stats of user " + userId + " were stored but cannot be read back"));
         return new Lookup(kept, created);
+    }
+
+    private boolean knownNotFound(UUID userId) {
+        synchronized (notFound) {
+            Instant expiry = notFound.get(userId);
+            if (expiry == null) {
+                return false;
+            }
+            if (clock.now().isBefore(expiry)) {
+                return true;
+            }
+            notFound.remove(userId);
+            return false;
+        }
     }
 
     // ---- consuming events ----

@@ -583,6 +583,21 @@ class UserStatsServiceTest {
         }
 
         @Test
+        void an_unknown_user_is_not_asked_about_again_for_a_few_seconds() {
+            UUID stranger = UUID.randomUUID();
+            for (int i = 0; i < 3; i++) {
+                assertThatThrownBy(() -> service.getUserStats(stranger.toString())).isInstanceOf(NotFoundException.class);
+            }
+            assertThat(directory.historyCalls()).as("random ids cannot make every read a call").isEqualTo(1);
+            assertThat(observer.repaired()).containsExactly(RepairOutcome.USER_NOT_FOUND,
+                    RepairOutcome.USER_NOT_FOUND_RECENTLY, RepairOutcome.USER_NOT_FOUND_RECENTLY);
+
+            clock.advance(UserStatsService.NOT_FOUND_TTL);
+            assertThatThrownBy(() -> service.getUserStats(stranger.toString())).isInstanceOf(NotFoundException.class);
+            assertThat(directory.historyCalls()).as("asked again once the answer expired").isEqualTo(2);
+        }
+
+        @Test
         void missing_stats_while_user_service_is_down_are_unavailable() {
             UUID user = knownUser().getFirst().userId();
             directory.setUnavailable(true);

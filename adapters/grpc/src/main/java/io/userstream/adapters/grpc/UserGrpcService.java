@@ -40,6 +40,7 @@ import io.userstream.proto.user.v1.ListUsersRequest;
 import io.userstream.proto.user.v1.ListUsersResponse;
 import io.userstream.proto.user.v1.UpdateProfileRequest;
 import io.userstream.proto.user.v1.User;
+import io.userstream.proto.user.v1.UserEventRecord;
 import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.user.v1.VerifyPasswordRequest;
 import io.userstream.proto.user.v1.VerifyPasswordResponse;
@@ -191,8 +192,10 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     public void getUserHistory(GetUserHistoryRequest request, StreamObserver<GetUserHistoryResponse> response) {
         respond(response, () -> {
             GetUserHistoryResponse.Builder message = GetUserHistoryResponse.newBuilder();
-            useCases.getUserHistory().getUserHistory(request.getUserId())
-                    .forEach(entry -> message.addEvents(UserMessages.toMessage(entry)));
+            useCases.getUserHistory().getUserHistory(request.getUserId()).forEach(entry -> {
+                UserEventRecord record = UserMessages.toMessage(entry);
+                message.addEvents(request.getWithoutData() ? record.toBuilder().clearDataJson().build() : record);
+            });
             return message.build();
         });
     }

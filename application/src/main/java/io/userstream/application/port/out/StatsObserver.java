@@ -23,7 +23,12 @@ public interface StatsObserver {
         /** user-service does not know the user either: there is nothing to repair. */
         USER_NOT_FOUND,
         /** user-service could not answer in time; nothing was created. */
-        UNAVAILABLE
+        UNAVAILABLE,
+        /**
+         * user-service said moments ago that the user does not exist, so it was not asked again (random ids
+         * cannot turn each GetUserStats into a call to user-service).
+         */
+        USER_NOT_FOUND_RECENTLY
     }
 
     /** Observes nothing. */
