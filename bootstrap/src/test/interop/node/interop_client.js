@@ -6,6 +6,10 @@
 // of failed checks (0 = every check passed).
 //
 // usage: node interop_client.js --protoset FILE --user-service HOST:PORT --stats-service HOST:PORT
+//          [--secured-user-service HOST:PORT --person-token JWT --person-id ID --other-id ID]
+// With --secured-user-service, also checks a user-service that has JWT authentication on: a call
+// without a token is UNAUTHENTICATED, a person (its token's subject is --person-id) reads its own
+// account and is PERMISSION_DENIED on --other-id.
 'use strict';
 
 const fs = require('fs');
@@ -176,6 +180,34 @@ async function main() {
   });
   await check('GetUserStats malformed id is INVALID_ARGUMENT with BadRequest',
     () => expectInvalidArgument(stats, 'GetUserStats', { user_id: 'not-a-uuid' }, 'user_id'));
+
+  if (options['secured-user-service']) {
+    const secured = new api.userstream.user.v1.UserService(options['secured-user-service'], credentials);
+    clients.push(secured);
+    const bearer = () => {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', 'Bearer ' + options['person-token']);
+      return metadata;
+    };
+    const expectCode = async (code, request, metadata) => {
+      let error;
+      try {
+        await unary(secured, 'GetUser', request, metadata);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, `expected code ${code}, the call succeeded`);
+      expect(error.code === code, `expected code ${code}, got ${error.code}: ${error.details}`);
+    };
+    await check('secured: no token is UNAUTHENTICATED',
+      () => expectCode(grpc.status.UNAUTHENTICATED, { user_id: options['person-id'] }, new grpc.Metadata()));
+    await check('secured: a person reads its own account', async () => {
+      const { response } = await unary(secured, 'GetUser', { user_id: options['person-id'] }, bearer());
+      expect(response.id === options['person-id'], `read ${JSON.stringify(response)}`);
+    });
+    await check('secured: another account is PERMISSION_DENIED',
+      () => expectCode(grpc.status.PERMISSION_DENIED, { user_id: options['other-id'] }, bearer()));
+  }
 
   clients.forEach((c) => c.close());
   return failed;

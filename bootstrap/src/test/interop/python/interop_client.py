@@ -8,6 +8,11 @@ API. Each check prints "PASS <name>" or "FAIL <name>: <why>"; the exit code is t
 checks (0 = every check passed).
 
 usage: interop_client.py --protoset FILE --user-service HOST:PORT --stats-service HOST:PORT
+                         [--secured-user-service HOST:PORT --person-token JWT --person-id ID --other-id ID]
+
+With --secured-user-service, also checks a user-service that has JWT authentication on: a call without
+a token is UNAUTHENTICATED, a person (its token's subject is --person-id) reads its own account and is
+PERMISSION_DENIED on --other-id.
 """
 import argparse
 import sys
@@ -129,6 +134,10 @@ def main():
     parser.add_argument("--protoset", required=True)
     parser.add_argument("--user-service", required=True)
     parser.add_argument("--stats-service", required=True)
+    parser.add_argument("--secured-user-service")
+    parser.add_argument("--person-token")
+    parser.add_argument("--person-id")
+    parser.add_argument("--other-id")
     args = parser.parse_args()
     api = Api(args.protoset)
     print("client: grpcio %s (gRPC C core)" % grpc.__version__, flush=True)
@@ -190,9 +199,37 @@ def main():
     checks.run("GetUser malformed id is INVALID_ARGUMENT with BadRequest", malformed_id)
     checks.run("GetUserStats", get_user_stats)
     checks.run("GetUserStats malformed id is INVALID_ARGUMENT with BadRequest", stats_malformed_id)
+    if args.secured_user_service:
+        check_secured(api, checks, args)
     users.close()
     stats.close()
     return checks.failed
+
+
+def check_secured(api, checks, args):
+    secured = grpc.insecure_channel(args.secured_user_service)
+    get_user = api.unary(secured, "userstream.user.v1.UserService", "GetUser")
+    request_type = api.message("userstream.user.v1.GetUserRequest")
+    bearer = (("authorization", "Bearer " + args.person_token),)
+
+    def expect_code(code, request, metadata=()):
+        try:
+            get_user(request, timeout=TIMEOUT, metadata=metadata)
+        except grpc.RpcError as error:
+            expect(error.code() == code, "expected %s, got %s: %s" % (code, error.code(), error.details()))
+            return
+        raise AssertionError("expected %s, the call succeeded" % code)
+
+    def own_account():
+        user = get_user(request_type(user_id=args.person_id), timeout=TIMEOUT, metadata=bearer)
+        expect(user.id == args.person_id, "read %s" % user)
+
+    checks.run("secured: no token is UNAUTHENTICATED",
+               lambda: expect_code(grpc.StatusCode.UNAUTHENTICATED, request_type(user_id=args.person_id)))
+    checks.run("secured: a person reads its own account", own_account)
+    checks.run("secured: another account is PERMISSION_DENIED",
+               lambda: expect_code(grpc.StatusCode.PERMISSION_DENIED, request_type(user_id=args.other_id), bearer))
+    secured.close()
 
 
 if __name__ == "__main__":

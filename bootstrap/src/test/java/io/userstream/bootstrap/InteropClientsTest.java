@@ -5,6 +5,7 @@ import com.google.protobuf.Descriptors.FileDescriptor;
 import io.grpc.health.v1.HealthProto;
 import io.userstream.proto.user.v1.UserServiceProto;
 import io.userstream.proto.userstats.v1.UserStatsServiceProto;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,7 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Both services called directly by the client stacks our non-Java callers use: Python's grpcio
  * (gRPC's C core, shared by C++, Ruby, PHP and C# Grpc.Core) and Node's grpc-js. Each client runs as
  * its own process against real services on the real PostgreSQL and RabbitMQ, and prints one
- * {@code PASS}/{@code FAIL} line per check; {@code ops/setup.sh} installs both stacks.
+ * {@code PASS}/{@code FAIL} line per check; {@code ops/setup.sh} installs both stacks. Both also call a
+ * user-service with JWT authentication on, with a token minted here, to check that the bearer token
+ * and the access rules work for them as for Java.
  */
 class InteropClientsTest {
 
@@ -40,13 +43,20 @@ class InteropClientsTest {
             "user-service reflection v1alpha", "user-stats-service reflection v1alpha",
             "CreateUser echoes x-correlation-id", "GetUser with min_version",
             "GetUser malformed id is INVALID_ARGUMENT with BadRequest", "GetUserStats",
-            "GetUserStats malformed id is INVALID_ARGUMENT with BadRequest");
+            "GetUserStats malformed id is INVALID_ARGUMENT with BadRequest",
+            "secured: no token is UNAUTHENTICATED", "secured: a person reads its own account",
+            "secured: another account is PERMISSION_DENIED");
 
     @RegisterExtension
     static final TestServices services = new TestServices(false);
     @TempDir
     static Path work;
     private static Path protoset;
+    /** A second user-service, with JWT authentication on, and two of its users. */
+    private static TestTokens tokens;
+    private static TestUserService secured;
+    private static String personId;
+    private static String otherId;
 
     @BeforeAll
     static void start() throws IOException {
@@ -56,6 +66,27 @@ class InteropClientsTest {
                 io.grpc.reflection.v1alpha.ServerReflectionProto.getDescriptor(),
                 com.google.rpc.ErrorDetailsProto.getDescriptor(), com.google.rpc.StatusProto.getDescriptor())
                 .toByteArray());
+        tokens = new TestTokens();
+        secured = new TestUserService(tokens.security());
+        var admin = io.userstream.proto.user.v1.UserServiceGrpc.newBlockingStub(secured.channel)
+                .withCallCredentials(TestTokens.bearer(tokens.token("interop-admin",
+                        io.userstream.adapters.grpc.auth.Scopes.ADMIN)));
+        String[] ids = new String[2];
+        for (int i = 0; i < 2; i++) {
+            String name = "interop" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            ids[i] = admin.createUser(io.userstream.proto.user.v1.CreateUserRequest.newBuilder()
+                    .setEmail(name + "@example.org").setUsername(name).setPassword("correct horse battery").build())
+                    .getId();
+        }
+        personId = ids[0];
+        otherId = ids[1];
+    }
+
+    @AfterAll
+    static void stopSecured() throws Exception {
+        if (secured != null) {
+            secured.close();
+        }
     }
 
     @Test
@@ -83,7 +114,10 @@ class InteropClientsTest {
         List<String> full = new ArrayList<>(command);
         full.addAll(List.of("--protoset", protoset.toString(),
                 "--user-service", "127.0.0.1:" + services.userService().app.grpcPort(),
-                "--stats-service", "127.0.0.1:" + services.statsService().app.grpcPort()));
+                "--stats-service", "127.0.0.1:" + services.statsService().app.grpcPort(),
+                "--secured-user-service", "127.0.0.1:" + secured.app.grpcPort(),
+                "--person-token", tokens.token(personId, io.userstream.adapters.grpc.auth.Scopes.READ),
+                "--person-id", personId, "--other-id", otherId));
         Path log = Files.createTempFile(work, "client", ".log");
         Process process = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
