@@ -125,6 +125,10 @@ class PasswordHashingBackPressureEndToEndTest {
         // ChangePassword hashes on the same pool.
         assertStatus(Status.Code.RESOURCE_EXHAUSTED, () -> blocking().changePassword(ChangePasswordRequest.newBuilder()
                 .setUserId(target.getId()).setNewPassword("another-long-password").build()));
+        // VerifyPassword too: a flood of verifications is refused, not queued without bound.
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, () -> blocking().verifyPassword(
+                io.userstream.proto.user.v1.VerifyPasswordRequest.newBuilder().setLogin(target.getUsername())
+                        .setPassword("long-enough-pw").build()));
         assertThat(flood.stream().filter(Future::isDone).count()).as("admitted calls still held")
                 .isEqualTo(FLOOD - ADMITTED);
 

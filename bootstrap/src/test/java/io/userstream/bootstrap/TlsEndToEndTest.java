@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * user-service over mutual TLS, with certificates made by {@code openssl} for this test: a client with a
  * certificate signed by the configured CA gets through; one without, one with a stranger's certificate,
- * and a plaintext one do not.
+ * and a plaintext one do not; user-stats-service's repair reaches it with its own certificate.
  */
 class TlsEndToEndTest {
 
@@ -73,6 +73,45 @@ class TlsEndToEndTest {
         // users.channel is plaintext: the TLS port does not speak to it.
         assertThatThrownBy(() -> HealthGrpc.newBlockingStub(users.channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                 .check(HealthCheckRequest.getDefaultInstance())).isInstanceOf(StatusRuntimeException.class);
+    }
+
+    @Test
+    void user_stats_service_reaches_user_service_over_mutual_tls() throws Exception {
+        ManagedChannel channel = NettyChannelBuilder.forTarget("127.0.0.1:" + users.app.grpcPort(), tls("client")).build();
+        try {
+            String name = "tls" + java.util.UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+            String id = io.userstream.proto.user.v1.UserServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .createUser(io.userstream.proto.user.v1.CreateUserRequest.newBuilder().setEmail(name + "@example.org")
+                            .setUsername(name).setPassword("correct horse battery").build()).getId();
+            var request = io.userstream.proto.userstats.v1.GetUserStatsRequest.newBuilder().setUserId(id).build();
+            // No stats row: the on-read repair must ask user-service, over TLS with this service's certificate.
+            try (TestUserStatsService stats = new TestUserStatsService("127.0.0.1:" + users.app.grpcPort(),
+                    TestUserService.RABBIT, SecuritySettings.OFF, new UserStatsServiceSettings.UserServiceClient(
+                            Optional.empty(), Optional.of(dir.resolve("ca.pem")), Optional.of(dir.resolve("client.pem")),
+                            Optional.of(dir.resolve("client.key"))))) {
+                assertThat(io.userstream.proto.userstats.v1.UserStatsServiceGrpc.newBlockingStub(stats.channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS).getUserStats(request).getUserId()).isEqualTo(id);
+            }
+            // Without a client certificate user-service does not answer it: the repair is UNAVAILABLE.
+            try (TestUserStatsService stats = new TestUserStatsService("127.0.0.1:" + users.app.grpcPort(),
+                    TestUserService.RABBIT, SecuritySettings.OFF, new UserStatsServiceSettings.UserServiceClient(
+                            Optional.empty(), Optional.of(dir.resolve("ca.pem")), Optional.empty(), Optional.empty()))) {
+                String other = io.userstream.proto.user.v1.UserServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .createUser(io.userstream.proto.user.v1.CreateUserRequest.newBuilder()
+                                .setEmail("o" + name + "@example.org").setUsername("o" + name)
+                                .setPassword("correct horse battery").build()).getId();
+                assertThatThrownBy(() -> io.userstream.proto.userstats.v1.UserStatsServiceGrpc.newBlockingStub(stats.channel)
+                        .withDeadlineAfter(20, TimeUnit.SECONDS)
+                        .getUserStats(request.toBuilder().setUserId(other).build()))
+                        .isInstanceOf(StatusRuntimeException.class)
+                        .extracting(e -> ((StatusRuntimeException) e).getStatus().getCode())
+                        .isEqualTo(Status.Code.UNAVAILABLE);
+            }
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     private static ChannelCredentials tls(String clientCertificate) {
