@@ -16,10 +16,14 @@ import java.util.UUID;
  */
 final class EventLog {
 
+    /** The columns of an event, and its user's data key (null once the user is erased), from {@link #FROM}. */
     private static final String COLUMNS = """
-            transaction_id::text, position, event_id, stream_id, version, event_type, schema_version,
-            payload::text, metadata::text, occurred_at, recorded_at
+            e.transaction_id::text, e.position, e.event_id, e.stream_id, e.version, e.event_type, e.schema_version,
+            e.payload::text, e.metadata::text, e.occurred_at, e.recorded_at, k.data_key
             """;
+
+    /** The log with each event's data key: one primary-key probe of {@code user_keys} per event. */
+    private static final String FROM = " FROM events e LEFT JOIN user_keys k ON k.stream_id = e.stream_id ";
 
     /*
      * The heart of gap-safe tailing. Positions are assigned at INSERT, so a transaction that inserted
@@ -45,8 +49,7 @@ final class EventLog {
      * exactly the snapshot's xmin. The oldest is taken with ORDER BY ... LIMIT 1, not min(): min(xid8) only
      * exists from PostgreSQL 15 on, and the embedded mode (ops/run.sh --embedded) runs 14.
      */
-    private static final String AFTER = "SELECT " + COLUMNS + """
-            FROM events e
+    private static final String AFTER = "SELECT " + COLUMNS + FROM + """
             WHERE (e.transaction_id, e.position) > (?::text::xid8, ?)
               AND e.transaction_id < coalesce(
                   (SELECT running.xid FROM pg_snapshot_xip(pg_current_snapshot()) AS running(xid)
@@ -65,10 +68,10 @@ final class EventLog {
             SELECT EXISTS (SELECT 1 FROM events e WHERE (e.transaction_id, e.position) > (?::text::xid8, ?))
             """;
 
-    private static final String STREAMS = "SELECT " + COLUMNS
-            + " FROM events WHERE stream_id = ANY (?) ORDER BY stream_id, version";
+    private static final String STREAMS = "SELECT " + COLUMNS + FROM
+            + "WHERE e.stream_id = ANY (?) ORDER BY e.stream_id, e.version";
 
-    private static final String BY_STREAM = "SELECT " + COLUMNS + " FROM events ORDER BY stream_id, version";
+    private static final String BY_STREAM = "SELECT " + COLUMNS + FROM + "ORDER BY e.stream_id, e.version";
 
     /** What {@link #scanByStream} hands each event to. */
     @FunctionalInterface
@@ -149,6 +152,6 @@ final class EventLog {
         return new LoggedEvent(Long.parseLong(rows.getString(1)), rows.getLong(2),
                 rows.getObject(3, UUID.class), rows.getObject(4, UUID.class), rows.getLong(5),
                 rows.getString(6), rows.getInt(7), rows.getString(8), rows.getString(9),
-                rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant());
+                rows.getTimestamp(10).toInstant(), rows.getTimestamp(11).toInstant(), rows.getBytes(12));
     }
 }

@@ -10,6 +10,7 @@ import io.userstream.domain.user.UserId;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@link AuditTrail} read straight from the {@code events} table. The data is shown as it was stored,
@@ -22,14 +23,16 @@ import java.util.Map;
 public final class PostgresAuditTrail implements AuditTrail {
 
     private static final String HISTORY = """
-            SELECT event_id, event_type, version, position, occurred_at, recorded_at, payload::text AS payload,
-                   metadata::text AS metadata, schema_version
-            FROM events
-            WHERE stream_id = ?::uuid
-            ORDER BY version
+            SELECT e.event_id, e.event_type, e.version, e.position, e.occurred_at, e.recorded_at,
+                   e.payload::text AS payload, e.metadata::text AS metadata, e.schema_version, k.data_key
+            FROM events e LEFT JOIN user_keys k ON k.stream_id = e.stream_id
+            WHERE e.stream_id = ?::uuid
+            ORDER BY e.version
             """;
 
     private static final String PASSWORD_HASH = "password_hash";
+    /** What an erased user's personal fields show in its history. */
+    static final String ERASED = "[erased]";
 
     private final Db db;
     private final UserEventCodec codec = new UserEventCodec();
@@ -43,12 +46,12 @@ public final class PostgresAuditTrail implements AuditTrail {
     public List<AuditEntry> history(UserId userId) {
         return db.execute("read the history of user " + userId, exec -> {
             try (var rows = exec.query(HISTORY, userId.value())) {
-                return rows.map(this::entry).toList();
+                return rows.map(row -> entry(userId, row)).toList();
             }
         });
     }
 
-    private AuditEntry entry(DbRow row) {
+    private AuditEntry entry(UserId userId, DbRow row) {
         JsonNode metadata = codec.read(Db.text(row, "metadata"));
         String eventType = Db.text(row, "event_type");
         return new AuditEntry(
@@ -61,15 +64,30 @@ public final class PostgresAuditTrail implements AuditTrail {
                 text(metadata, "correlation_id"),
                 text(metadata, "causation_id"),
                 text(metadata, "actor"),
-                dataJson(eventType, Db.int4(row, "schema_version"), Db.text(row, "payload")));
+                dataJson(userId, eventType, Db.int4(row, "schema_version"), Db.text(row, "payload"),
+                        Optional.ofNullable(row.column("data_key").get(byte[].class))));
     }
 
-    /** {@code data} and {@code personal} merged into one object (their keys are disjoint), hashes redacted. */
-    private String dataJson(String eventType, int schemaVersion, String payloadJson) {
+    /**
+     * {@code data} and {@code personal} merged into one object (their keys are disjoint), hashes redacted;
+     * the personal part decrypted with the user's key, or each of its fields {@value #ERASED} once the key is
+     * gone.
+     */
+    private String dataJson(UserId userId, String eventType, int schemaVersion, String payloadJson,
+                            Optional<byte[]> key) {
         JsonNode payload = codec.read(payloadJson);
         try {
             // Older shapes are brought to the current one first, so that the trail of old users is not empty.
             payload = UserEventUpcaster.upcast(eventType, schemaVersion, payload);
+            if (PersonalDataCipher.isSealed(payload) && key.isEmpty()) {
+                ObjectNode erased = payload.deepCopy();
+                ObjectNode personal = PersonalDataCipher.erased(eventType, userId.value(), codec);
+                personal.properties().forEach(field -> personal.put(field.getKey(), ERASED));
+                erased.set("personal", personal);
+                payload = erased;
+            } else {
+                payload = PersonalDataCipher.open(payload, key, userId.value(), eventType, codec);
+            }
         } catch (IllegalStateException unknownVersion) {
             // A version this code does not know: show the stored payload as it is (still redacted below).
             return codec.write(redactedCopy(payload));

@@ -7,6 +7,7 @@ import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
 import io.userstream.application.port.out.UserEventStore;
 import io.helidon.dbclient.DbClient;
+import io.userstream.domain.user.UserEvent;
 import io.userstream.domain.user.UserId;
 import org.postgresql.util.PSQLState;
 
@@ -14,7 +15,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -56,6 +59,9 @@ public final class PostgresUserEventStore implements UserEventStore {
             ), claimed_usernames AS (
                 INSERT INTO username_reservations (username, stream_id)
                 SELECT key, ?::uuid FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
+            ), new_key AS (
+                INSERT INTO user_keys (stream_id, data_key)
+                SELECT ?::uuid, ?::bytea WHERE ?::bytea IS NOT NULL AND EXISTS (SELECT 1 FROM guard)
             ), appended AS (
                 INSERT INTO events (event_id, stream_id, stream_type, version, event_type, schema_version,
                                     payload, metadata, occurred_at)
@@ -91,11 +97,11 @@ public final class PostgresUserEventStore implements UserEventStore {
 
     /** A stream's events in order; the one parameter is the stream's {@link UUID}. */
     static final String LOAD = """
-            SELECT event_id, version, position, event_type, schema_version, payload::text AS payload,
-                   metadata::text AS metadata, occurred_at, recorded_at
-            FROM events
-            WHERE stream_id = ?
-            ORDER BY version
+            SELECT e.event_id, e.version, e.position, e.event_type, e.schema_version, e.payload::text AS payload,
+                   e.metadata::text AS metadata, e.occurred_at, e.recorded_at, k.data_key
+            FROM events e LEFT JOIN user_keys k ON k.stream_id = e.stream_id
+            WHERE e.stream_id = ?
+            ORDER BY e.version
             """;
 
     /**
@@ -112,6 +118,17 @@ public final class PostgresUserEventStore implements UserEventStore {
     private final SessionConnections sessions;
     private final AppendNotifier notifier;
     private final UserEventCodec codec = new UserEventCodec();
+    /**
+     * Data keys of recently loaded users, for sealing their next events without a read. Only the write path
+     * uses it: every read takes the key from the database, so an erased key is gone for readers at once.
+     */
+    private final Map<UUID, byte[]> recentKeys = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<UUID, byte[]> eldest) {
+            return size() > RECENT_KEYS;
+        }
+    };
+    private static final int RECENT_KEYS = 10_000;
 
     /** @param database user-service's database: its DbClient, and its notifier that wakes the subscriptions */
     public PostgresUserEventStore(PostgresDatabase database) {
@@ -134,12 +151,16 @@ public final class PostgresUserEventStore implements UserEventStore {
                 try (ResultSet rows = statement.executeQuery()) {
                     List<RecordedUserEvent> events = new ArrayList<>();
                     while (rows.next()) {
+                        Optional<byte[]> key = Optional.ofNullable(rows.getBytes(10));
+                        if (events.isEmpty()) {
+                            remember(userId.value(), key);
+                        }
                         events.add(new RecordedUserEvent(
                                 rows.getObject(1, UUID.class),
                                 rows.getLong(2),
                                 rows.getLong(3),
                                 codec.decode(userId, rows.getString(4), rows.getInt(5), rows.getString(6),
-                                        rows.getTimestamp(8).toInstant()),
+                                        rows.getTimestamp(8).toInstant(), key),
                                 codec.metadata(rows.getString(7)),
                                 rows.getTimestamp(9).toInstant()));
                     }
@@ -227,7 +248,8 @@ public final class PostgresUserEventStore implements UserEventStore {
     /** The parameters of {@link #APPEND_ONE} for a request of one event and no reservation change. */
     Object[] singleEventParameters(AppendRequest request) {
         NewUserEvent event = request.events().getFirst();
-        UserEventCodec.Encoded encoded = codec.encode(event.event());
+        UserEventCodec.Encoded encoded = codec.encode(event.event(), keyOf(request.userId().value()),
+                request.userId().value());
         String streamId = request.userId().value().toString();
         long expected = request.expectedVersion();
         return new Object[] {
@@ -249,8 +271,14 @@ public final class PostgresUserEventStore implements UserEventStore {
         Integer[] schemaVersions = new Integer[n];
         String[] payloads = new String[n];
         String[] occurredAt = new String[n];
+        UUID stream = request.userId().value();
+        // A new user gets its data key in the same statement as its UserCreated; other users' events are sealed
+        // with theirs (users stored before encryption have none, and keep plaintext).
+        byte[] newKey = events.stream().anyMatch(e -> e.event() instanceof UserEvent.UserCreated)
+                ? PersonalDataCipher.newKey() : null;
+        Optional<byte[]> key = newKey != null ? Optional.of(newKey) : keyOf(stream);
         for (int i = 0; i < n; i++) {
-            UserEventCodec.Encoded encoded = codec.encode(events.get(i).event());
+            UserEventCodec.Encoded encoded = codec.encode(events.get(i).event(), key, stream);
             ids[i] = events.get(i).eventId().toString();
             types[i] = encoded.eventType();
             schemaVersions[i] = encoded.schemaVersion();
@@ -267,8 +295,35 @@ public final class PostgresUserEventStore implements UserEventStore {
                 streamId, keys(releases, Reservation.Kind.USERNAME),
                 streamId, keys(claims, Reservation.Kind.EMAIL),
                 streamId, keys(claims, Reservation.Kind.USERNAME),
+                streamId, newKey, newKey,
                 streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
                 ids, types, schemaVersions, payloads, occurredAt};
+    }
+
+    /**
+     * The stream's data key for sealing a new event: remembered from its last load (or creation), else read.
+     * Empty for a user stored before encryption.
+     */
+    private Optional<byte[]> keyOf(UUID stream) {
+        synchronized (recentKeys) {
+            byte[] known = recentKeys.get(stream);
+            if (known != null) {
+                return Optional.of(known);
+            }
+        }
+        Optional<byte[]> read = db.execute("read the data key of " + stream, exec ->
+                exec.get("SELECT data_key FROM user_keys WHERE stream_id = ?::uuid", stream.toString())
+                        .map(row -> row.column("data_key").get(byte[].class)));
+        remember(stream, read);
+        return read;
+    }
+
+    private void remember(UUID stream, Optional<byte[]> key) {
+        key.ifPresent(k -> {
+            synchronized (recentKeys) {
+                recentKeys.put(stream, k);
+            }
+        });
     }
 
     /** A lost race on the stream's version, or a value another stream holds: an outcome, not a failure. */

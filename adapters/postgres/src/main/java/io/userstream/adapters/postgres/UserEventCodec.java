@@ -21,14 +21,16 @@ import io.userstream.domain.user.Username;
 
 import java.time.Instant;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Maps domain events to stored rows and back, by hand, so the domain carries no JSON annotations
  * and the stored shape is a deliberate contract.
  *
  * <p>Payload shape: {@code {"data": {...}, "personal": {...}}}. Personal data (e-mail addresses,
- * names, avatar URL) lives only under {@code personal}, so it can later be encrypted with a per-user
- * key and shredded by deleting the key, without rewriting any event. The user id and the time of
+ * names, avatar URL) lives only under {@code personal}, which is sealed with the user's data key
+ * ({@link PersonalDataCipher}) and so shredded by deleting the key, without rewriting any event. Payloads
+ * written before encryption keep a plaintext {@code personal} and read as they are. The user id and the time of
  * the event are columns ({@code stream_id}, {@code occurred_at}), not payload.
  */
 final class UserEventCodec {
@@ -42,7 +44,16 @@ final class UserEventCodec {
     record Encoded(String eventType, int schemaVersion, String payload) {
     }
 
+    /** As {@link #encode(UserEvent, Optional, UUID)} with no key: personal data stays plaintext. */
     Encoded encode(UserEvent event) {
+        return encode(event, Optional.empty(), null);
+    }
+
+    /**
+     * @param key    the user's data key: when present, the personal part is sealed with it
+     * @param stream the user's id (the cipher's authenticated data); may be null without a key
+     */
+    Encoded encode(UserEvent event, Optional<byte[]> key, UUID stream) {
         ObjectNode data = json.createObjectNode();
         ObjectNode personal = json.createObjectNode();
         String type = switch (event) {
@@ -73,11 +84,23 @@ final class UserEventCodec {
         ObjectNode payload = json.createObjectNode();
         payload.set("data", data);
         payload.set("personal", personal);
+        key.ifPresent(k -> PersonalDataCipher.seal(payload, k, stream, this));
         return new Encoded(type, UserEventUpcaster.currentVersion(type), write(payload));
     }
 
+    /** As {@link #decode(UserId, String, int, String, Instant, Optional)} without a key. */
     UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt) {
-        JsonNode payload = UserEventUpcaster.upcast(eventType, schemaVersion, read(payloadJson));
+        return decode(userId, eventType, schemaVersion, payloadJson, occurredAt, Optional.empty());
+    }
+
+    /**
+     * Decodes a stored row; its personal part opened with the user's {@code key}, or shown erased if the
+     * part is sealed and the key is gone.
+     */
+    UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt,
+                     Optional<byte[]> key) {
+        JsonNode payload = PersonalDataCipher.open(UserEventUpcaster.upcast(eventType, schemaVersion, read(payloadJson)),
+                key, userId.value(), eventType, this);
         JsonNode data = payload.path("data");
         JsonNode personal = payload.path("personal");
         return switch (eventType) {

@@ -205,24 +205,70 @@ class PostgresUserEventStoreTest {
     }
 
     @Test
-    void the_payload_keeps_personal_data_apart_and_rows_record_the_transaction() throws Exception {
+    void the_payload_keeps_personal_data_apart_sealed_with_the_users_key_and_rows_record_the_transaction()
+            throws Exception {
         UserId id = newId();
-        UserEvent created = created(id, unique("pii") + "@example.com", unique("pii"));
+        String email = unique("pii") + "@example.com";
+        UserEvent created = new UserEvent.UserCreated(id, Email.parse(email), Username.parse(unique("pii")),
+                new PasswordHash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"), new Profile("Ada", "Lovelace", ""),
+                T0.truncatedTo(ChronoUnit.MICROS));
         append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+        UserEvent renamed = new UserEvent.ProfileUpdated(id, new Profile("Augusta", "King", ""),
+                T0.truncatedTo(ChronoUnit.MICROS));
+        append(id, 1, ReservationChanges.NONE, renamed);
 
         try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement();
-             ResultSet row = statement.executeQuery("SELECT payload->'personal' ? 'email', payload->'data' ? 'email',"
+             ResultSet row = statement.executeQuery("SELECT payload->'personal'->>'alg', payload->'data' ? 'email',"
                      + " payload->'data' ? 'password_hash', transaction_id IS NOT NULL, stream_type, schema_version,"
-                     + " metadata->>'correlation_id' FROM events WHERE stream_id = '" + id + "'")) {
+                     + " metadata->>'correlation_id', payload::text FROM events WHERE stream_id = '" + id + "'"
+                     + " ORDER BY version")) {
             assertThat(row.next()).isTrue();
-            assertThat(row.getBoolean(1)).as("email under personal").isTrue();
+            assertThat(row.getString(1)).as("personal part sealed").isEqualTo("A256GCM");
             assertThat(row.getBoolean(2)).as("email not under data").isFalse();
             assertThat(row.getBoolean(3)).as("password hash under data").isTrue();
             assertThat(row.getBoolean(4)).isTrue();
             assertThat(row.getString(5)).isEqualTo("user");
             assertThat(row.getInt(6)).as("UserCreated is at schema version 2").isEqualTo(2);
             assertThat(row.getString(7)).isEqualTo("corr-1");
+            assertThat(row.getString(8)).doesNotContain(email).doesNotContain("Ada").doesNotContain("Lovelace");
+            assertThat(row.next()).isTrue();
+            assertThat(row.getString(1)).as("a one-event append seals too").isEqualTo("A256GCM");
+            assertThat(row.getString(8)).doesNotContain("Augusta");
         }
+        assertThat(count("SELECT count(*) FROM user_keys WHERE stream_id = '" + id + "'")).isEqualTo(1);
+        User loaded = User.fromHistory(store.load(id).stream().map(RecordedUserEvent::event).toList());
+        assertThat(loaded.email().value()).isEqualTo(email);
+        assertThat(loaded.profile()).isEqualTo(new Profile("Augusta", "King", ""));
+    }
+
+    @Test
+    void without_its_key_a_users_personal_data_reads_as_erased_and_plaintext_events_of_old_still_read()
+            throws Exception {
+        UserId erased = newId();
+        UserEvent created = created(erased, unique("gone") + "@example.com", unique("gone"));
+        append(erased, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("DELETE FROM user_keys WHERE stream_id = '" + erased + "'");
+        }
+        User shredded = User.fromHistory(store.load(erased).stream().map(RecordedUserEvent::event).toList());
+        assertThat(shredded.email().value()).isEqualTo(PersonalDataCipher.erasedEmail(erased.value()))
+                .endsWith("@erased.invalid");
+        assertThat(shredded.username()).isEqualTo(((UserEvent.UserCreated) created).username());
+        assertThat(new PostgresAuditTrail(db.database().dbClient()).history(erased).getFirst().dataJson())
+                .contains("\"email\":\"[erased]\"");
+
+        // Stored before encryption: plaintext personal data, no key; it reads as it is.
+        UserId old = newId();
+        String oldEmail = unique("old") + "@example.com";
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("INSERT INTO events (event_id, stream_id, stream_type, version, event_type, schema_version,"
+                    + " payload, metadata, occurred_at) VALUES ('" + UUID.randomUUID() + "', '" + old + "', 'user', 1,"
+                    + " 'UserCreated', 2, '{\"data\":{\"username\":\"" + unique("old") + "\",\"password_hash\":\"$x\"},"
+                    + " \"personal\":{\"email\":\"" + oldEmail + "\",\"first_name\":\"\",\"last_name\":\"\","
+                    + "\"avatar_url\":\"\"}}', '{}', now())");
+        }
+        assertThat(User.fromHistory(store.load(old).stream().map(RecordedUserEvent::event).toList()).email().value())
+                .isEqualTo(oldEmail);
     }
 
     // ---- the database's errors keep their meaning ----
