@@ -102,7 +102,7 @@ final class UserServiceApp implements AutoCloseable {
                     new AttemptLimiter(settings.passwordChecks().perCaller(), clock));
             UserGrpcService userService = new UserGrpcService(new UserGrpcService.UseCases(
                     commands, commands, commands, commands, commands, commands, commands,
-                    queries, queries, queries, queries, queries, queries, verification));
+                    queries, queries, queries, queries, queries, queries, verification, commands));
 
             ProjectionMetrics projectionMetrics = new ProjectionMetrics(meters);
             Optional<RabbitIntegrationEventPublisher> publisher = settings.outbox().map(RabbitIntegrationEventPublisher::new);

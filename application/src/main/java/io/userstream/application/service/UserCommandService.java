@@ -7,6 +7,7 @@ import io.userstream.application.port.in.CommandContext;
 import io.userstream.application.port.in.CreateUserUseCase;
 import io.userstream.application.port.in.DeactivateUserUseCase;
 import io.userstream.application.port.in.DeleteUserUseCase;
+import io.userstream.application.port.in.EraseUserUseCase;
 import io.userstream.application.port.in.UpdateProfileUseCase;
 import io.userstream.application.port.in.UserCommand;
 import io.userstream.application.port.out.AppendOutcome;
@@ -52,7 +53,7 @@ import java.util.function.BiFunction;
  * each fresh load, so a retry never applies a conditional command to a version the caller did not see.
  */
 public final class UserCommandService implements CreateUserUseCase, ChangeEmailUseCase, ChangePasswordUseCase,
-        UpdateProfileUseCase, ActivateUserUseCase, DeactivateUserUseCase, DeleteUserUseCase {
+        UpdateProfileUseCase, ActivateUserUseCase, DeactivateUserUseCase, DeleteUserUseCase, EraseUserUseCase {
 
     /** Attempts per command, the first one included. */
     public static final int MAX_ATTEMPTS = 3;
@@ -179,6 +180,15 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
     @Override
     public User deactivateUser(UserCommand command, CommandContext context) {
         return decideAndAppend(parse(command), command.expectedVersion(), context, User::deactivate);
+    }
+
+    @Override
+    public User eraseUser(UserCommand command, CommandContext context) {
+        UserId id = parse(command);
+        User after = decideAndAppend(id, command.expectedVersion(), context, User::erase);
+        // Its personal data is not kept in memory either.
+        recent.forget(id);
+        return after;
     }
 
     @Override

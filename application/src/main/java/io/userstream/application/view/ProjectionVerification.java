@@ -30,7 +30,9 @@ public record ProjectionVerification(String checkpoint, long usersChecked, long 
         /** The row has no stream in the log. */
         ROW_WITHOUT_STREAM,
         /** The stream's events cannot be decoded or folded (the projection would have parked them). */
-        HISTORY_UNREADABLE
+        HISTORY_UNREADABLE,
+        /** The user was erased, yet its row is still there. */
+        ERASED_BUT_PRESENT
     }
 
     /**

@@ -432,6 +432,28 @@ class UserCommandServiceTest {
     class Delete {
 
         @Test
+        void erasing_frees_the_email_and_username_and_is_allowed_on_a_deleted_user_once() {
+            User ada = createAda();
+            User erased = service.eraseUser(command(ada), CONTEXT);
+
+            assertThat(erased.erased()).isTrue();
+            assertThat(erased.status()).isEqualTo(UserStatus.DELETED);
+            assertThat(erased.version()).isEqualTo(2);
+            assertThat(eventsOf(ada)).last().isInstanceOf(io.userstream.domain.user.UserEvent.UserErased.class);
+            assertThat(store.reservations()).isEmpty();
+            assertThat(service.eraseUser(command(ada), CONTEXT).version()).as("erasing again records nothing")
+                    .isEqualTo(2);
+
+            User bob = create("bob@example.com", "bob");
+            service.deleteUser(new UserCommand(bob.id().toString(), OptionalLong.empty()), CONTEXT);
+            User bobErased = service.eraseUser(new UserCommand(bob.id().toString(), OptionalLong.empty()), CONTEXT);
+            assertThat(bobErased.erased()).isTrue();
+            assertThat(bobErased.deletedAt()).as("keeps its deletion time").isEqualTo(NOW);
+            assertThat(store.appendRequests().getLast().reservations().release())
+                    .as("a deleted user released its values already").isEmpty();
+        }
+
+        @Test
         void deleting_frees_the_email_and_username_for_a_new_user() {
             User ada = createAda();
             clock.advance(Duration.ofHours(1));

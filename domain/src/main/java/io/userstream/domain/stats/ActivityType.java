@@ -11,5 +11,7 @@ public enum ActivityType {
     PROFILE_UPDATED,
     ACTIVATED,
     DEACTIVATED,
-    DELETED
+    DELETED,
+    /** The user's personal data was erased; stats hold none, and count the user as deleted. */
+    ERASED
 }

@@ -96,7 +96,7 @@ public record UserStats(UUID userId, StatsStatus status, Instant memberSince, lo
             case PROFILE_UPDATED -> newProfileUpdates++;
             case ACTIVATED -> newStatus = StatsStatus.ACTIVE;
             case DEACTIVATED -> newStatus = StatsStatus.INACTIVE;
-            case DELETED -> newStatus = StatsStatus.DELETED;
+            case DELETED, ERASED -> newStatus = StatsStatus.DELETED;
         }
         return new UserStats(userId, newStatus, memberSince, newProfileUpdates, newEmailChanges, newPasswordChanges,
                 next.occurredAt(), next.version(), repairedAt, createdAt, now);

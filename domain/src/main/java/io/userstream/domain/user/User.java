@@ -7,6 +7,7 @@ import io.userstream.domain.user.UserEvent.UserActivated;
 import io.userstream.domain.user.UserEvent.UserCreated;
 import io.userstream.domain.user.UserEvent.UserDeactivated;
 import io.userstream.domain.user.UserEvent.UserDeleted;
+import io.userstream.domain.user.UserEvent.UserErased;
 
 import java.time.Instant;
 import java.util.List;
@@ -36,9 +37,11 @@ public final class User {
     private final Instant updatedAt;
     private final Instant deletedAt;
     private final long version;
+    private final boolean erased;
 
     private User(UserId id, Email email, Username username, PasswordHash passwordHash, Profile profile,
-                 UserStatus status, Instant createdAt, Instant updatedAt, Instant deletedAt, long version) {
+                 UserStatus status, Instant createdAt, Instant updatedAt, Instant deletedAt, long version,
+                 boolean erased) {
         this.id = id;
         this.email = email;
         this.username = username;
@@ -49,6 +52,7 @@ public final class User {
         this.updatedAt = updatedAt;
         this.deletedAt = deletedAt;
         this.version = version;
+        this.erased = erased;
     }
 
     /** Decides the registration of a new user. */
@@ -68,7 +72,7 @@ public final class User {
             throw new IllegalArgumentException("a user's history starts with UserCreated");
         }
         User user = new User(created.userId(), created.email(), created.username(), created.passwordHash(),
-                created.profile(), UserStatus.ACTIVE, created.occurredAt(), created.occurredAt(), null, 1);
+                created.profile(), UserStatus.ACTIVE, created.occurredAt(), created.occurredAt(), null, 1, false);
         for (UserEvent event : history.subList(1, history.size())) {
             user = user.evolve(event);
         }
@@ -82,17 +86,20 @@ public final class User {
         return switch (event) {
             case UserCreated created -> throw new IllegalStateException("user " + id + " already exists");
             case EmailChanged changed -> new User(id, changed.newEmail(), username, passwordHash, profile,
-                    status, createdAt, at, deletedAt, next);
+                    status, createdAt, at, deletedAt, next, erased);
             case PasswordChanged changed -> new User(id, email, username, changed.passwordHash(), profile,
-                    status, createdAt, at, deletedAt, next);
+                    status, createdAt, at, deletedAt, next, erased);
             case ProfileUpdated updated -> new User(id, email, username, passwordHash, updated.profile(),
-                    status, createdAt, at, deletedAt, next);
+                    status, createdAt, at, deletedAt, next, erased);
             case UserActivated activated -> new User(id, email, username, passwordHash, profile,
-                    UserStatus.ACTIVE, createdAt, at, deletedAt, next);
+                    UserStatus.ACTIVE, createdAt, at, deletedAt, next, erased);
             case UserDeactivated deactivated -> new User(id, email, username, passwordHash, profile,
-                    UserStatus.INACTIVE, createdAt, at, deletedAt, next);
+                    UserStatus.INACTIVE, createdAt, at, deletedAt, next, erased);
             case UserDeleted deleted -> new User(id, email, username, passwordHash, profile,
-                    UserStatus.DELETED, createdAt, at, at, next);
+                    UserStatus.DELETED, createdAt, at, at, next, erased);
+            // Erased implies deleted; a user deleted before keeps its deletion time.
+            case UserErased erasure -> new User(id, email, username, passwordHash, Profile.EMPTY,
+                    UserStatus.DELETED, createdAt, at, deletedAt != null ? deletedAt : at, next, true);
         };
     }
 
@@ -147,6 +154,19 @@ public final class User {
     public List<UserEvent> delete(Instant now) {
         requireNotDeleted();
         return List.of(new UserDeleted(id, now));
+    }
+
+    /**
+     * Decides the erasure of the user's personal data (GDPR right to erasure). Allowed whatever the status,
+     * deleted users included; an erased user stays as it is.
+     */
+    public List<UserEvent> erase(Instant now) {
+        return erased ? List.of() : List.of(new UserErased(id, now));
+    }
+
+    /** Whether the user's personal data has been erased. */
+    public boolean erased() {
+        return erased;
     }
 
     private void requireNotDeleted() {

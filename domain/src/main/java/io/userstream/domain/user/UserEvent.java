@@ -45,4 +45,11 @@ public sealed interface UserEvent {
     /** The user was soft-deleted: the history stays, the user can no longer change. */
     record UserDeleted(UserId userId, Instant occurredAt) implements UserEvent {
     }
+
+    /**
+     * The user's personal data was erased (GDPR): its data key is deleted, so the personal part of every
+     * event of the user can no longer be read, and the user counts as deleted. Final.
+     */
+    record UserErased(UserId userId, Instant occurredAt) implements UserEvent {
+    }
 }

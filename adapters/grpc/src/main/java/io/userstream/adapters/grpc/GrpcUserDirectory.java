@@ -92,6 +92,7 @@ public final class GrpcUserDirectory implements UserDirectory {
             case "UserActivated" -> ActivityType.ACTIVATED;
             case "UserDeactivated" -> ActivityType.DEACTIVATED;
             case "UserDeleted" -> ActivityType.DELETED;
+            case "UserErased" -> ActivityType.ERASED;
             default -> throw new UserDirectoryUnavailableException("user-service reported an unknown event type "
                     + eventType + "; is user-stats-service older than user-service?", null);
         };

@@ -94,6 +94,7 @@ public final class ProjectionAdminGrpcService extends ProjectionAdminGrpc.Projec
                             case ROW_MISSING -> DifferenceKind.ROW_MISSING;
                             case ROW_WITHOUT_STREAM -> DifferenceKind.ROW_WITHOUT_STREAM;
                             case HISTORY_UNREADABLE -> DifferenceKind.HISTORY_UNREADABLE;
+                            case ERASED_BUT_PRESENT -> DifferenceKind.ERASED_BUT_PRESENT;
                         })
                         .addAllFields(user.fields().stream().map(field -> FieldDifference.newBuilder()
                                 .setField(field.field())

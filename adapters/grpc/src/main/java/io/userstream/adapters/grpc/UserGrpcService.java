@@ -12,6 +12,7 @@ import io.userstream.application.port.in.ChangePasswordUseCase;
 import io.userstream.application.port.in.CreateUserUseCase;
 import io.userstream.application.port.in.DeactivateUserUseCase;
 import io.userstream.application.port.in.DeleteUserUseCase;
+import io.userstream.application.port.in.EraseUserUseCase;
 import io.userstream.application.port.in.FindUserByEmailQuery;
 import io.userstream.application.port.in.FindUserByUsernameQuery;
 import io.userstream.application.port.in.GetUserAtQuery;
@@ -30,6 +31,8 @@ import io.userstream.proto.user.v1.ChangePasswordRequest;
 import io.userstream.proto.user.v1.CreateUserRequest;
 import io.userstream.proto.user.v1.DeactivateUserRequest;
 import io.userstream.proto.user.v1.DeleteUserRequest;
+import io.userstream.proto.user.v1.EraseUserRequest;
+import io.userstream.proto.user.v1.EraseUserResponse;
 import io.userstream.proto.user.v1.GetUserAtRequest;
 import io.userstream.proto.user.v1.GetUserByEmailRequest;
 import io.userstream.proto.user.v1.GetUserByUsernameRequest;
@@ -67,7 +70,8 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
                            DeleteUserUseCase delete, GetUserQuery getUser,
                            FindUserByEmailQuery findUserByEmail, FindUserByUsernameQuery findUserByUsername,
                            ListUsersQuery listUsers, GetUserHistoryQuery getUserHistory,
-                           GetUserAtQuery getUserAt, VerifyPasswordUseCase verifyPassword) {
+                           GetUserAtQuery getUserAt, VerifyPasswordUseCase verifyPassword,
+                           EraseUserUseCase erase) {
     }
 
     private final UseCases useCases;
@@ -92,6 +96,16 @@ public final class UserGrpcService extends UserServiceGrpc.UserServiceImplBase {
     }
 
     // ---- commands ----
+
+    @Override
+    public void eraseUser(EraseUserRequest request, StreamObserver<EraseUserResponse> response) {
+        respond(response, () -> {
+            // Only the id and version: the personal data the aggregate still holds in memory is not answered.
+            io.userstream.domain.user.User erased = useCases.erase().eraseUser(new UserCommand(request.getUserId(),
+                    optional(request.hasExpectedVersion(), request.getExpectedVersion())), CallMetadata.current());
+            return EraseUserResponse.newBuilder().setUserId(erased.id().toString()).setVersion(erased.version()).build();
+        });
+    }
 
     @Override
     public void createUser(CreateUserRequest request, StreamObserver<User> response) {

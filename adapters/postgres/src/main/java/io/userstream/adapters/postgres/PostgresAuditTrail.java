@@ -3,7 +3,6 @@ package io.userstream.adapters.postgres;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.dbclient.DbClient;
-import io.helidon.dbclient.DbRow;
 import io.userstream.application.port.out.AuditTrail;
 import io.userstream.application.view.AuditEntry;
 import io.userstream.domain.user.UserId;
@@ -44,28 +43,32 @@ public final class PostgresAuditTrail implements AuditTrail {
 
     @Override
     public List<AuditEntry> history(UserId userId) {
-        return db.execute("read the history of user " + userId, exec -> {
+        List<Stored> stored = db.execute("read the history of user " + userId, exec -> {
             try (var rows = exec.query(HISTORY, userId.value())) {
-                return rows.map(row -> entry(userId, row)).toList();
+                return rows.map(row -> new Stored(Db.uuid(row, "event_id"), Db.text(row, "event_type"),
+                        Db.int8(row, "version"), Db.int8(row, "position"), Db.instant(row, "occurred_at"),
+                        Db.instant(row, "recorded_at"), Db.text(row, "metadata"), Db.int4(row, "schema_version"),
+                        Db.text(row, "payload"), Optional.ofNullable(row.column("data_key").get(byte[].class))))
+                        .toList();
             }
         });
+        // An erased user's events written before encryption hold plaintext: shown erased all the same.
+        boolean erased = stored.stream().anyMatch(row -> "UserErased".equals(row.eventType()));
+        return stored.stream().map(row -> entry(userId, row, erased)).toList();
     }
 
-    private AuditEntry entry(UserId userId, DbRow row) {
-        JsonNode metadata = codec.read(Db.text(row, "metadata"));
-        String eventType = Db.text(row, "event_type");
-        return new AuditEntry(
-                Db.uuid(row, "event_id"),
-                eventType,
-                Db.int8(row, "version"),
-                Db.int8(row, "position"),
-                Db.instant(row, "occurred_at"),
-                Db.instant(row, "recorded_at"),
-                text(metadata, "correlation_id"),
-                text(metadata, "causation_id"),
+    /** A row of {@link #HISTORY}, read. */
+    private record Stored(java.util.UUID eventId, String eventType, long version, long position,
+                          java.time.Instant occurredAt, java.time.Instant recordedAt, String metadata,
+                          int schemaVersion, String payload, Optional<byte[]> key) {
+    }
+
+    private AuditEntry entry(UserId userId, Stored row, boolean erased) {
+        JsonNode metadata = codec.read(row.metadata());
+        return new AuditEntry(row.eventId(), row.eventType(), row.version(), row.position(), row.occurredAt(),
+                row.recordedAt(), text(metadata, "correlation_id"), text(metadata, "causation_id"),
                 text(metadata, "actor"),
-                dataJson(userId, eventType, Db.int4(row, "schema_version"), Db.text(row, "payload"),
-                        Optional.ofNullable(row.column("data_key").get(byte[].class))));
+                dataJson(userId, row.eventType(), row.schemaVersion(), row.payload(), row.key(), erased));
     }
 
     /**
@@ -74,17 +77,17 @@ public final class PostgresAuditTrail implements AuditTrail {
      * gone.
      */
     private String dataJson(UserId userId, String eventType, int schemaVersion, String payloadJson,
-                            Optional<byte[]> key) {
+                            Optional<byte[]> key, boolean erased) {
         JsonNode payload = codec.read(payloadJson);
         try {
             // Older shapes are brought to the current one first, so that the trail of old users is not empty.
             payload = UserEventUpcaster.upcast(eventType, schemaVersion, payload);
-            if (PersonalDataCipher.isSealed(payload) && key.isEmpty()) {
-                ObjectNode erased = payload.deepCopy();
+            if (erased || PersonalDataCipher.isSealed(payload) && key.isEmpty()) {
+                ObjectNode masked = payload.deepCopy();
                 ObjectNode personal = PersonalDataCipher.erased(eventType, userId.value(), codec);
                 personal.properties().forEach(field -> personal.put(field.getKey(), ERASED));
-                erased.set("personal", personal);
-                payload = erased;
+                masked.set("personal", personal);
+                payload = masked;
             } else {
                 payload = PersonalDataCipher.open(payload, key, userId.value(), eventType, codec);
             }

@@ -25,7 +25,8 @@ import java.util.UUID;
  * {@link UserEventStore} on PostgreSQL.
  *
  * <p>An append is ONE autocommitted statement (data-modifying CTEs): a guard that the stream is at
- * the expected version, the reservation releases and claims, and the event inserts. One round trip
+ * the expected version, the reservation releases and claims, a new user's data key (or an erased user's
+ * key deleted: crypto-shredding is atomic with its event), and the event inserts. One round trip
  * and no explicit transaction is the cheapest shape PostgreSQL offers, and it is atomic: if any
  * part fails, none of it is written. Two writers that both pass the guard are separated by the
  * {@code UNIQUE (stream_id, version)} constraint; a claimed value held by another stream violates its
@@ -59,6 +60,8 @@ public final class PostgresUserEventStore implements UserEventStore {
             ), claimed_usernames AS (
                 INSERT INTO username_reservations (username, stream_id)
                 SELECT key, ?::uuid FROM unnest(?::text[]) AS claim(key) WHERE EXISTS (SELECT 1 FROM guard)
+            ), forgotten_key AS (
+                DELETE FROM user_keys WHERE stream_id = ?::uuid AND ?::boolean AND EXISTS (SELECT 1 FROM guard)
             ), new_key AS (
                 INSERT INTO user_keys (stream_id, data_key)
                 SELECT ?::uuid, ?::bytea WHERE ?::bytea IS NOT NULL AND EXISTS (SELECT 1 FROM guard)
@@ -149,20 +152,27 @@ public final class PostgresUserEventStore implements UserEventStore {
                  PreparedStatement statement = connection.prepareStatement(LOAD)) {
                 statement.setObject(1, userId.value());
                 try (ResultSet rows = statement.executeQuery()) {
-                    List<RecordedUserEvent> events = new ArrayList<>();
+                    List<StoredRow> stored = new ArrayList<>();
+                    // From this very query, never from the write path's memory: a key erased by another replica
+                    // must be gone for this reader too.
+                    Optional<byte[]> key = Optional.empty();
                     while (rows.next()) {
-                        Optional<byte[]> key = Optional.ofNullable(rows.getBytes(10));
-                        if (events.isEmpty()) {
+                        stored.add(new StoredRow(rows.getObject(1, UUID.class), rows.getLong(2), rows.getLong(3),
+                                rows.getString(4), rows.getInt(5), rows.getString(6), rows.getString(7),
+                                rows.getTimestamp(8).toInstant(), rows.getTimestamp(9).toInstant()));
+                        if (stored.size() == 1) {
+                            key = Optional.ofNullable(rows.getBytes(10));
                             remember(userId.value(), key);
                         }
-                        events.add(new RecordedUserEvent(
-                                rows.getObject(1, UUID.class),
-                                rows.getLong(2),
-                                rows.getLong(3),
-                                codec.decode(userId, rows.getString(4), rows.getInt(5), rows.getString(6),
-                                        rows.getTimestamp(8).toInstant(), key),
-                                codec.metadata(rows.getString(7)),
-                                rows.getTimestamp(9).toInstant()));
+                    }
+                    // An erased user's events written before encryption are plaintext: masked all the same.
+                    boolean erased = stored.stream().anyMatch(row -> "UserErased".equals(row.eventType()));
+                    List<RecordedUserEvent> events = new ArrayList<>();
+                    for (StoredRow row : stored) {
+                        events.add(new RecordedUserEvent(row.eventId(), row.version(), row.position(),
+                                codec.decode(userId, row.eventType(), row.schemaVersion(), row.payload(),
+                                        row.occurredAt(), erased ? Optional.empty() : key, erased),
+                                codec.metadata(row.metadata()), row.recordedAt()));
                     }
                     return events;
                 }
@@ -170,11 +180,23 @@ public final class PostgresUserEventStore implements UserEventStore {
         });
     }
 
+    /** A row of {@link #LOAD}, before decoding. */
+    private record StoredRow(UUID eventId, long version, long position, String eventType, int schemaVersion,
+                             String payload, String metadata, java.time.Instant occurredAt,
+                             java.time.Instant recordedAt) {
+    }
+
     @Override
     public AppendOutcome append(AppendRequest request) {
         if (request.events().size() == 1 && request.reservations().claim().isEmpty()
-                && request.reservations().release().isEmpty()) {
+                && request.reservations().release().isEmpty() && !erases(request)) {
             return appendOne(request);
+        }
+        if (erases(request)) {
+            // Sealing needs no key from now on; a stale one must not be used for anything.
+            synchronized (recentKeys) {
+                recentKeys.remove(request.userId().value());
+            }
         }
         UUID stream = request.userId().value();
         Object[] parameters = appendParameters(request);
@@ -295,9 +317,15 @@ public final class PostgresUserEventStore implements UserEventStore {
                 streamId, keys(releases, Reservation.Kind.USERNAME),
                 streamId, keys(claims, Reservation.Kind.EMAIL),
                 streamId, keys(claims, Reservation.Kind.USERNAME),
+                streamId, erases(request),
                 streamId, newKey, newKey,
                 streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
                 ids, types, schemaVersions, payloads, occurredAt};
+    }
+
+    /** Whether the append erases the user: its data key is deleted in the same statement as the event. */
+    private static boolean erases(AppendRequest request) {
+        return request.events().stream().anyMatch(event -> event.event() instanceof UserEvent.UserErased);
     }
 
     /**

@@ -35,6 +35,8 @@ final class ReadModelRow {
     Instant lastUpdated;
     Instant deletedAt;
     long version;
+    /** The user was erased: the projection deletes its row instead of writing it. */
+    boolean erased;
 
     private ReadModelRow(UUID id) {
         this.id = id;
@@ -82,6 +84,10 @@ final class ReadModelRow {
             case UserEvent.UserDeleted deleted -> {
                 row.status = "DELETED";
                 row.deletedAt = at;
+            }
+            case UserEvent.UserErased erased -> {
+                row.status = "DELETED";
+                row.erased = true;
             }
         }
         row.lastUpdated = at;

@@ -16,6 +16,7 @@ import io.userstream.domain.user.UserEvent.UserActivated;
 import io.userstream.domain.user.UserEvent.UserCreated;
 import io.userstream.domain.user.UserEvent.UserDeactivated;
 import io.userstream.domain.user.UserEvent.UserDeleted;
+import io.userstream.domain.user.UserEvent.UserErased;
 import io.userstream.domain.user.UserId;
 import io.userstream.domain.user.Username;
 
@@ -80,6 +81,7 @@ final class UserEventCodec {
             case UserActivated activated -> "UserActivated";
             case UserDeactivated deactivated -> "UserDeactivated";
             case UserDeleted deleted -> "UserDeleted";
+            case UserErased erased -> "UserErased";
         };
         ObjectNode payload = json.createObjectNode();
         payload.set("data", data);
@@ -99,8 +101,24 @@ final class UserEventCodec {
      */
     UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt,
                      Optional<byte[]> key) {
-        JsonNode payload = PersonalDataCipher.open(UserEventUpcaster.upcast(eventType, schemaVersion, read(payloadJson)),
-                key, userId.value(), eventType, this);
+        return decode(userId, eventType, schemaVersion, payloadJson, occurredAt, key, false);
+    }
+
+    /**
+     * As above; with {@code erased} (the user's stream holds a UserErased), the personal part shows as erased
+     * even where it was stored in plaintext (events written before encryption).
+     */
+    UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt,
+                     Optional<byte[]> key, boolean erased) {
+        JsonNode upcast = UserEventUpcaster.upcast(eventType, schemaVersion, read(payloadJson));
+        JsonNode payload;
+        if (erased) {
+            ObjectNode masked = upcast.deepCopy();
+            masked.set("personal", PersonalDataCipher.erased(eventType, userId.value(), this));
+            payload = masked;
+        } else {
+            payload = PersonalDataCipher.open(upcast, key, userId.value(), eventType, this);
+        }
         JsonNode data = payload.path("data");
         JsonNode personal = payload.path("personal");
         return switch (eventType) {
@@ -114,6 +132,7 @@ final class UserEventCodec {
             case "UserActivated" -> new UserActivated(userId, occurredAt);
             case "UserDeactivated" -> new UserDeactivated(userId, occurredAt);
             case "UserDeleted" -> new UserDeleted(userId, occurredAt);
+            case "UserErased" -> new UserErased(userId, occurredAt);
             default -> throw new IllegalStateException("unknown event type " + eventType);
         };
     }

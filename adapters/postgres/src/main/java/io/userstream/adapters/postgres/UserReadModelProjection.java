@@ -78,7 +78,15 @@ final class UserReadModelProjection implements Projection {
                 changed.add(row);
             }
         }
-        ReadModelRow.upsert(tx, table, changed);
+        // An erased user leaves the read model: its row is deleted, never written with what is left of it.
+        List<UUID> erased = changed.stream().filter(row -> row.erased).map(row -> row.id).toList();
+        ReadModelRow.upsert(tx, table, changed.stream().filter(row -> !row.erased).toList());
+        if (!erased.isEmpty()) {
+            try (PreparedStatement delete = tx.prepareStatement("DELETE FROM " + table + " WHERE id = ANY (?)")) {
+                delete.setArray(1, tx.createArrayOf("uuid", erased.toArray()));
+                delete.executeUpdate();
+            }
+        }
     }
 
     @Override

@@ -117,6 +117,13 @@ final class UserReadModelVerifier {
                 report(new UserDifference(id, DifferenceKind.HISTORY_UNREADABLE, List.of()));
                 return;
             }
+            if (expected.erased()) {
+                // An erased user has no row: absence is agreement.
+                if (hasRow) {
+                    report(new UserDifference(id, DifferenceKind.ERASED_BUT_PRESENT, List.of()));
+                }
+                return;
+            }
             if (!hasRow) {
                 report(new UserDifference(id, DifferenceKind.ROW_MISSING, List.of()));
                 return;

@@ -13,6 +13,7 @@ import io.userstream.proto.events.v1.UserActivated;
 import io.userstream.proto.events.v1.UserCreated;
 import io.userstream.proto.events.v1.UserDeactivated;
 import io.userstream.proto.events.v1.UserDeleted;
+import io.userstream.proto.events.v1.UserErased;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -39,6 +40,7 @@ final class IntegrationEvents {
             case UserEvent.UserActivated activated -> "user.activated";
             case UserEvent.UserDeactivated deactivated -> "user.deactivated";
             case UserEvent.UserDeleted deleted -> "user.deleted";
+            case UserEvent.UserErased erased -> "user.erased";
         };
     }
 
@@ -59,6 +61,7 @@ final class IntegrationEvents {
             case UserEvent.UserActivated activated -> message.setActivated(UserActivated.getDefaultInstance());
             case UserEvent.UserDeactivated deactivated -> message.setDeactivated(UserDeactivated.getDefaultInstance());
             case UserEvent.UserDeleted deleted -> message.setDeleted(UserDeleted.getDefaultInstance());
+            case UserEvent.UserErased erased -> message.setErased(UserErased.getDefaultInstance());
         }
         return message.build();
     }
@@ -83,6 +86,7 @@ final class IntegrationEvents {
             case ACTIVATED -> ActivityType.ACTIVATED;
             case DEACTIVATED -> ActivityType.DEACTIVATED;
             case DELETED -> ActivityType.DELETED;
+            case ERASED -> ActivityType.ERASED;
             case DATA_NOT_SET -> throw new IllegalArgumentException("user event " + message.getEventId() + " has no data");
         };
         if (message.getStreamVersion() < 1 || !message.hasOccurredAt()) {

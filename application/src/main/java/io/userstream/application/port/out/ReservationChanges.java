@@ -2,6 +2,7 @@ package io.userstream.application.port.out;
 
 import io.userstream.domain.user.User;
 import io.userstream.domain.user.UserEvent;
+import io.userstream.domain.user.UserStatus;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ public record ReservationChanges(List<Reservation> claim, List<Reservation> rele
     /**
      * The reservation changes implied by new events on a user ({@code before} is null for a new user):
      * creation claims the e-mail address and username, an e-mail change swaps the address, deletion
-     * frees both so they can be used again.
+     * frees both so they can be used again, and so does erasure (if the user was not deleted before).
      */
     public static ReservationChanges impliedBy(User before, List<UserEvent> events) {
         List<Reservation> claim = new ArrayList<>();
@@ -47,6 +48,13 @@ public record ReservationChanges(List<Reservation> claim, List<Reservation> rele
                 case UserEvent.UserDeleted deleted -> {
                     release.add(Reservation.of(before.email()));
                     release.add(Reservation.of(before.username()));
+                }
+                case UserEvent.UserErased erased -> {
+                    // A deleted user has released both already.
+                    if (before.status() != UserStatus.DELETED) {
+                        release.add(Reservation.of(before.email()));
+                        release.add(Reservation.of(before.username()));
+                    }
                 }
                 case UserEvent.PasswordChanged ignored -> { }
                 case UserEvent.ProfileUpdated ignored -> { }
