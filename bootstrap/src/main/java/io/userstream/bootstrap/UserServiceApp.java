@@ -20,6 +20,7 @@ import io.userstream.adapters.postgres.PostgresDatabase;
 import io.userstream.adapters.postgres.PostgresProjections;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
 import io.userstream.adapters.postgres.PostgresUserReadModel;
+import io.userstream.adapters.postgres.ReservationKeys;
 import io.userstream.adapters.rabbitmq.RabbitIntegrationEventPublisher;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.TimeSource;
@@ -78,6 +79,15 @@ final class UserServiceApp implements AutoCloseable {
      */
     static UserServiceApp start(UserServiceSettings settings, PasswordHasher passwordHasher) {
         settings.security().checkAndLog("user-service");
+        if (settings.reservationKey().isEmpty()) {
+            if (settings.security().profile() == SecuritySettings.Profile.PRODUCTION) {
+                throw new IllegalStateException("user-service refuses to start: profile 'production' needs"
+                        + " reservations.key (USERSTREAM_RESERVATIONS_KEY, base64 of 32 random bytes); the development"
+                        + " key is public");
+            }
+            LOG.warning("reserved e-mail addresses are hashed with the public development key: set"
+                    + " USERSTREAM_RESERVATIONS_KEY before storing real users");
+        }
         // Built before anything is opened: unreadable keys stop the start here.
         Optional<Authentication> authentication = settings.security().authentication(ApiAccess.userService());
         PostgresDatabase database = PostgresDatabase.open(settings.postgres());
@@ -86,8 +96,14 @@ final class UserServiceApp implements AutoCloseable {
         BoundedPasswordHasher hashing = new BoundedPasswordHasher(passwordHasher, settings.hashing());
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
-            UserEventStore eventStore = new MeteredUserEventStore(
-                    new PostgresUserEventStore(database), meters);
+            PostgresUserEventStore store = new PostgresUserEventStore(database,
+                    settings.reservationKey().orElse(ReservationKeys.DEVELOPMENT));
+            // Reservations written before e-mail addresses were stored hashed: hashed now, once.
+            int hashed = store.hashPlaintextReservations();
+            if (hashed > 0) {
+                LOG.info(() -> "stored " + hashed + " e-mail reservations as keyed hashes instead of plaintext");
+            }
+            UserEventStore eventStore = new MeteredUserEventStore(store, meters);
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);

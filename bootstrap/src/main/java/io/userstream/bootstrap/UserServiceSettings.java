@@ -3,6 +3,7 @@ package io.userstream.bootstrap;
 import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.PostgresSettings;
+import io.userstream.adapters.postgres.ReservationKeys;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
 import io.userstream.application.support.AttemptLimiter;
@@ -30,13 +31,15 @@ import java.util.Optional;
  *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
  * @param security      profile, authentication and TLS
  * @param passwordChecks how many failed VerifyPassword calls an account and a caller may make
+ * @param reservationKey the HMAC key e-mail reservations are stored under ({@code reservations.key}, base64, at
+ *                       least 32 bytes); empty: the development key, which the production profile refuses
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
                            Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security,
-                           PasswordChecks passwordChecks) {
+                           PasswordChecks passwordChecks, Optional<ReservationKeys> reservationKey) {
 
     /**
      * The brakes on password guessing ({@code verify.account.*}, {@code verify.caller.*}).
@@ -67,7 +70,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         Optional<String> adminToken, SubscriptionSettings subscriptions, Duration metricsRefresh,
                         Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
         this(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken, subscriptions, metricsRefresh,
-                outbox, recentUsers, security, PasswordChecks.DEFAULTS);
+                outbox, recentUsers, security, PasswordChecks.DEFAULTS, Optional.empty());
     }
 
     /** Without authentication or TLS (development). */
@@ -82,7 +85,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     /** The same settings with {@code security} instead. */
     UserServiceSettings withSecurity(SecuritySettings security) {
         return new UserServiceSettings(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken,
-                subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks);
+                subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks, reservationKey);
     }
 
     /** Users remembered by default: a few MiB of aggregates. */
@@ -119,7 +122,17 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
                 root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
                 SecuritySettings.from(root),
-                PasswordChecks.from(root.get("verify")));
+                PasswordChecks.from(root.get("verify")),
+                SecuritySettings.text(root.get("reservations.key")).map(UserServiceSettings::reservationKeys));
+    }
+
+    private static ReservationKeys reservationKeys(String base64) {
+        try {
+            return new ReservationKeys(java.util.Base64.getDecoder().decode(base64));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("reservations.key must be base64 of at least 32 random bytes"
+                    + " (e.g. `openssl rand -base64 32`): " + e.getMessage());
+        }
     }
 
     /**

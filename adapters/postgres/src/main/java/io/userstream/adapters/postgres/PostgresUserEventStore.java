@@ -133,11 +133,42 @@ public final class PostgresUserEventStore implements UserEventStore {
     };
     private static final int RECENT_KEYS = 10_000;
 
-    /** @param database user-service's database: its DbClient, and its notifier that wakes the subscriptions */
+    private final ReservationKeys reservationKeys;
+
+    /** With the development reservation key: for tests and local runs. */
     public PostgresUserEventStore(PostgresDatabase database) {
+        this(database, ReservationKeys.DEVELOPMENT);
+    }
+
+    /**
+     * @param database        user-service's database: its DbClient, and its notifier that wakes the subscriptions
+     * @param reservationKeys how reserved e-mail addresses are stored (keyed hashes)
+     */
+    public PostgresUserEventStore(PostgresDatabase database, ReservationKeys reservationKeys) {
         this.db = new Db(database.dbClient());
         this.sessions = database.sessionConnections();
         this.notifier = database.appendNotifier();
+        this.reservationKeys = java.util.Objects.requireNonNull(reservationKeys, "reservationKeys");
+    }
+
+    /**
+     * Replaces e-mail reservations stored in plaintext (by versions before keyed hashes) with their keyed
+     * hashes, in one transaction; run once at start. Idempotent: a hash contains no {@code @}.
+     *
+     * @return how many were replaced
+     */
+    public int hashPlaintextReservations() {
+        return db.inTransaction("hash plaintext e-mail reservations", exec -> {
+            List<String> plaintext;
+            try (var rows = exec.query("SELECT email_key FROM email_reservations WHERE strpos(email_key, '@') > 0")) {
+                plaintext = rows.map(row -> Db.text(row, "email_key")).toList();
+            }
+            for (String key : plaintext) {
+                exec.dml("UPDATE email_reservations SET email_key = ? WHERE email_key = ?",
+                        reservationKeys.hmac(key), key);
+            }
+            return plaintext.size();
+        });
     }
 
     /**
@@ -224,10 +255,13 @@ public final class PostgresUserEventStore implements UserEventStore {
         }
         String[] emails = keys(reservations, Reservation.Kind.EMAIL);
         String[] usernames = keys(reservations, Reservation.Kind.USERNAME);
+        // The rows hold stored forms: answer with the reservations asked about.
+        java.util.Map<String, Reservation> asked = new java.util.HashMap<>();
+        reservations.forEach(reservation -> asked.put(reservation.kind() + ":" + reservationKeys.stored(reservation),
+                reservation));
         return db.execute("read reservations", exec -> {
             try (var rows = exec.query(HELD, emails, usernames)) {
-                return rows.map(row -> new Reservation(Reservation.Kind.valueOf(Db.text(row, "kind")),
-                        Db.text(row, "key"))).toList();
+                return rows.map(row -> asked.get(Db.text(row, "kind") + ":" + Db.text(row, "key"))).toList();
             }
         });
     }
@@ -235,7 +269,7 @@ public final class PostgresUserEventStore implements UserEventStore {
     @Override
     public Optional<UserId> holder(Reservation reservation) {
         String sql = reservation.kind() == Reservation.Kind.EMAIL ? HOLDER_OF_EMAIL : HOLDER_OF_USERNAME;
-        return db.execute("read the holder of a reservation", exec -> exec.get(sql, reservation.key())
+        return db.execute("read the holder of a reservation", exec -> exec.get(sql, reservationKeys.stored(reservation))
                 .map(row -> new UserId(Db.uuid(row, "stream_id"))));
     }
 
@@ -372,7 +406,9 @@ public final class PostgresUserEventStore implements UserEventStore {
                 .map(AppendOutcome.ReservationTaken::new);
     }
 
-    private static String[] keys(List<Reservation> reservations, Reservation.Kind kind) {
-        return reservations.stream().filter(r -> r.kind() == kind).map(Reservation::key).toArray(String[]::new);
+    /** The stored forms of the reservations of {@code kind}: e-mail addresses as keyed hashes. */
+    private String[] keys(List<Reservation> reservations, Reservation.Kind kind) {
+        return reservations.stream().filter(r -> r.kind() == kind).map(reservationKeys::stored)
+                .toArray(String[]::new);
     }
 }

@@ -271,6 +271,34 @@ class PostgresUserEventStoreTest {
                 .isEqualTo(oldEmail);
     }
 
+    @Test
+    void reserved_email_addresses_are_stored_as_keyed_hashes_and_old_plaintext_ones_are_hashed_at_start()
+            throws Exception {
+        UserId id = newId();
+        String email = unique("hmac") + "@example.com";
+        UserEvent created = created(id, email, unique("hmac"));
+        append(id, 0, ReservationChanges.impliedBy(null, List.of(created)), created);
+        Reservation reservation = Reservation.of(Email.parse(email));
+        assertThat(count("SELECT count(*) FROM email_reservations WHERE email_key = '" + reservation.key() + "'"))
+                .as("no plaintext address").isZero();
+        assertThat(count("SELECT count(*) FROM email_reservations WHERE stream_id = '" + id + "'"
+                + " AND email_key ~ '^[0-9a-f]{64}$'")).isEqualTo(1);
+        assertThat(store.holder(reservation)).contains(id);
+        assertThat(store.held(List.of(reservation))).containsExactly(reservation);
+
+        // A reservation written in plaintext by an older version.
+        UserId old = newId();
+        String oldEmail = unique("plain") + "@example.com";
+        try (Connection connection = db.rawConnection(); Statement statement = connection.createStatement()) {
+            statement.execute("INSERT INTO email_reservations (email_key, stream_id) VALUES ('" + oldEmail + "', '"
+                    + old + "')");
+        }
+        assertThat(store.hashPlaintextReservations()).isEqualTo(1);
+        assertThat(store.hashPlaintextReservations()).as("once").isZero();
+        assertThat(store.holder(Reservation.of(Email.parse(oldEmail)))).contains(old);
+        assertThat(count("SELECT count(*) FROM email_reservations WHERE strpos(email_key, '@') > 0")).isZero();
+    }
+
     // ---- the database's errors keep their meaning ----
 
     @Test
