@@ -4,6 +4,7 @@ import static io.userstream.domain.user.Texts.codePoints;
 import static io.userstream.domain.user.Texts.outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -31,7 +32,26 @@ class ProfileProperties {
         }
         String trimmed = raw.strip();
         boolean control = trimmed.chars().anyMatch(c -> c <= 0x1F || (c >= 0x7F && c <= 0x9F));
-        return codePoints(trimmed) <= 100 && !control ? Optional.of(trimmed) : Optional.empty();
+        return codePoints(trimmed) <= 100 && !control && !hasUnpairedSurrogate(trimmed)
+                ? Optional.of(trimmed) : Optional.empty();
+    }
+
+    /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+    static boolean hasUnpairedSurrogate(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What the event store keeps: the text after a trip through UTF-8, as the JDBC driver sends it. */
+    static String throughUtf8(String text) {
+        return new String(text.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
     }
 
     @Property(tries = 2000)
@@ -59,6 +79,12 @@ class ProfileProperties {
     }
 
     @Property
+    void every_accepted_name_and_avatar_url_survives_utf8_so_the_database_keeps_it(@ForAll("anything") String raw) {
+        outcome(() -> Profile.parseName(raw)).ifPresent(name -> assertThat(throughUtf8(name)).isEqualTo(name));
+        outcome(() -> Profile.parseAvatarUrl(raw)).ifPresent(url -> assertThat(throughUtf8(url)).isEqualTo(url));
+    }
+
+    @Property
     void the_name_limit_is_100_code_points(@ForAll @IntRange(min = 90, max = 110) int length,
                                            @ForAll("nameChar") String c, @ForAll("padding") String padding) {
         String raw = padding + c.repeat(length) + padding;
@@ -78,6 +104,7 @@ class ProfileProperties {
                 assertThat(url.toLowerCase(Locale.ROOT)).matches("https?://.+");
             }
             assertThat(Profile.parseAvatarUrl(url)).isEqualTo(url);
+            assertThat(throughUtf8(url)).isEqualTo(url);
         });
         Statistics.collect(parsed.isPresent() ? "accepted" : "refused");
         Statistics.coverage(coverage -> {

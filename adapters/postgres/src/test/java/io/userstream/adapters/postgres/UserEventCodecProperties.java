@@ -210,16 +210,20 @@ class UserEventCodecProperties {
     }
 
     Arbitrary<Profile> profiles() {
-        Arbitrary<String> name = Arbitraries.strings().withChars(NAME_CHARS).ofMaxLength(40)
-                .map(Profile::parseName);
+        Arbitrary<String> name = codePointsOf(NAME_CHARS, 40).map(Profile::parseName);
         Arbitrary<String> longName = Arbitraries.just(EMOJI.repeat(100)).map(Profile::parseName);
         Arbitrary<String> names = Arbitraries.frequencyOf(Tuple.of(20, name), Tuple.of(1, longName));
-        Arbitrary<String> path = Arbitraries.strings().withChars("abcXYZ019-._~/%äé李" + EMOJI).ofMaxLength(40)
-                .map(p -> "/" + p.replace("%", "%25"));
+        Arbitrary<String> path = codePointsOf("abcXYZ019-._~/%äé李" + EMOJI, 40).map(p -> "/" + p.replace("%", "%25"));
         Arbitrary<String> avatar = Arbitraries.oneOf(Arbitraries.just(""),
                 Combinators.combine(Arbitraries.of("http", "https", "HTTPS"), Arbitraries.of("example.com", "cdn.example.org:8443"),
                         path).as((scheme, host, p) -> Profile.parseAvatarUrl(scheme + "://" + host + p)));
         return Combinators.combine(names, names, avatar).as(Profile::new);
+    }
+
+    /** Strings of up to {@code maxLength} code points of {@code alphabet}, so an emoji is never split. */
+    private static Arbitrary<String> codePointsOf(String alphabet, int maxLength) {
+        return Arbitraries.of(alphabet.codePoints().mapToObj(Character::toString).toList())
+                .list().ofMaxSize(maxLength).map(parts -> String.join("", parts));
     }
 
     /** Any text: all UTF-16 chars (controls, lone surrogates, JSON specials), and now and then long. */
