@@ -1,6 +1,7 @@
 package io.userstream.adapters.postgres;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,6 +30,7 @@ import java.util.UUID;
 
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Assume;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -38,8 +40,9 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * {@link UserEventCodec}: every event the domain can produce comes back equal from its stored
- * columns (event type, schema version, payload JSON), personal data stays under {@code personal},
- * older payload shapes upcast to the same event, and metadata JSON round trips.
+ * columns (event type, schema version, payload JSON), plaintext or sealed with the user's key;
+ * personal data stays under {@code personal} (and is unreadable once sealed, erased once the key is
+ * gone); older payload shapes upcast to the same event; metadata JSON round trips.
  */
 class UserEventCodecProperties {
 
@@ -76,6 +79,59 @@ class UserEventCodecProperties {
 
         assertThat(codec.decode(event.userId(), encoded.eventType(), encoded.schemaVersion(), reformatted,
                 event.occurredAt())).isEqualTo(event);
+    }
+
+    @Property(tries = 500)
+    void every_event_sealed_with_its_users_key_decodes_to_itself(@ForAll("events") UserEvent event) {
+        byte[] key = PersonalDataCipher.newKey();
+        UserEventCodec.Encoded encoded = codec.encode(event, Optional.of(key), event.userId().value());
+
+        assertThat(codec.decode(event.userId(), encoded.eventType(), encoded.schemaVersion(), encoded.payload(),
+                event.occurredAt(), Optional.of(key))).isEqualTo(event);
+    }
+
+    @Property(tries = 500)
+    void a_sealed_payload_shows_no_personal_field_and_keeps_its_data(@ForAll("events") UserEvent event) {
+        JsonNode plain = codec.read(codec.encode(event).payload());
+        JsonNode sealed = codec.read(codec.encode(event, Optional.of(PersonalDataCipher.newKey()),
+                event.userId().value()).payload());
+
+        assertThat(sealed.get("data")).isEqualTo(plain.get("data"));
+        if (plain.get("personal").isEmpty()) {
+            assertThat(sealed.get("personal")).isEqualTo(plain.get("personal"));
+        } else {
+            assertThat(fieldNames(sealed.get("personal"))).containsExactlyInAnyOrder("alg", "iv", "ct");
+        }
+    }
+
+    @Property(tries = 500)
+    void without_the_key_a_sealed_event_decodes_with_its_personal_data_erased(@ForAll("events") UserEvent event) {
+        UserEventCodec.Encoded encoded = codec.encode(event, Optional.of(PersonalDataCipher.newKey()),
+                event.userId().value());
+        Email erased = new Email(PersonalDataCipher.erasedEmail(event.userId().value()));
+        UserEvent expected = switch (event) {
+            case UserCreated e -> new UserCreated(e.userId(), erased, e.username(), e.passwordHash(), Profile.EMPTY,
+                    e.occurredAt());
+            case EmailChanged e -> new EmailChanged(e.userId(), erased, erased, e.occurredAt());
+            case ProfileUpdated e -> new ProfileUpdated(e.userId(), Profile.EMPTY, e.occurredAt());
+            default -> event;
+        };
+
+        assertThat(codec.decode(event.userId(), encoded.eventType(), encoded.schemaVersion(), encoded.payload(),
+                event.occurredAt(), Optional.empty())).isEqualTo(expected);
+    }
+
+    @Property(tries = 200)
+    void a_sealed_part_does_not_open_under_another_user_or_key(@ForAll("personalEvents") UserEvent event,
+                                                               @ForAll("userIds") UserId other, @ForAll boolean otherKey) {
+        byte[] key = PersonalDataCipher.newKey();
+        UserEventCodec.Encoded encoded = codec.encode(event, Optional.of(key), event.userId().value());
+        UserId reader = otherKey ? event.userId() : other;
+        byte[] readerKey = otherKey ? PersonalDataCipher.newKey() : key;
+        Assume.that(!reader.equals(event.userId()) || otherKey);
+
+        assertThatThrownBy(() -> codec.decode(reader, encoded.eventType(), encoded.schemaVersion(), encoded.payload(),
+                event.occurredAt(), Optional.of(readerKey))).isInstanceOf(IllegalStateException.class);
     }
 
     @Property(tries = 500)
@@ -164,6 +220,12 @@ class UserEventCodecProperties {
                 Combinators.combine(id, at).as(UserDeactivated::new),
                 Combinators.combine(id, at).as(UserDeleted::new),
                 Combinators.combine(id, at).as(UserErased::new));
+    }
+
+    /** The events that carry personal data. */
+    @Provide
+    Arbitrary<UserEvent> personalEvents() {
+        return events().filter(e -> e instanceof UserCreated || e instanceof EmailChanged || e instanceof ProfileUpdated);
     }
 
     @Provide
