@@ -2,11 +2,13 @@ package io.userstream.domain.user;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * The personal profile of a user. An empty string means "not given"; values are trimmed.
+ * The personal profile of a user. An empty string means "not given"; values are trimmed and are
+ * Unicode text (no unpaired UTF-16 surrogate, which UTF-8, and so the database, cannot hold).
  *
  * @param firstName at most 100 characters
  * @param lastName  at most 100 characters
@@ -26,7 +28,7 @@ public record Profile(String firstName, String lastName, String avatarUrl) {
         Objects.requireNonNull(avatarUrl, "avatarUrl");
     }
 
-    /** @throws InvalidValueException if the name is too long */
+    /** @throws InvalidValueException if the name is too long, or has control characters or unpaired surrogates */
     public static String parseName(String raw) {
         if (raw == null) {
             return "";
@@ -37,6 +39,9 @@ public record Profile(String firstName, String lastName, String avatarUrl) {
         }
         if (trimmed.chars().anyMatch(Character::isISOControl)) {
             throw new InvalidValueException("must not contain control characters");
+        }
+        if (!isUnicodeText(trimmed)) {
+            throw new InvalidValueException("must be valid Unicode text");
         }
         return trimmed;
     }
@@ -50,6 +55,9 @@ public record Profile(String firstName, String lastName, String avatarUrl) {
         if (trimmed.length() > MAX_URL) {
             throw new InvalidValueException("must be at most " + MAX_URL + " characters");
         }
+        if (!isUnicodeText(trimmed)) {
+            throw new InvalidValueException("must be an absolute http or https URL");
+        }
         try {
             URI uri = new URI(trimmed);
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
@@ -60,5 +68,10 @@ public record Profile(String firstName, String lastName, String avatarUrl) {
             throw new InvalidValueException("must be an absolute http or https URL");
         }
         return trimmed;
+    }
+
+    /** False if {@code text} holds an unpaired surrogate: not Unicode text, so UTF-8 would turn it into '?'. */
+    private static boolean isUnicodeText(String text) {
+        return StandardCharsets.UTF_8.newEncoder().canEncode(text);
     }
 }

@@ -355,6 +355,15 @@ class ValueTypesTest {
 
             assertRefused(() -> Profile.parseName(raw), "must not contain control characters");
         }
+
+        @ParameterizedTest(name = "lone surrogate U+{0}")
+        @ValueSource(strings = {"D800", "DBFF", "DC00", "DFFF"})
+        void an_unpaired_surrogate_is_refused_as_utf8_cannot_store_it(String hex) {
+            String raw = "Ada" + (char) Integer.parseInt(hex, 16) + "Lovelace";
+
+            assertRefused(() -> Profile.parseName(raw), "must be valid Unicode text");
+            assertThat(Profile.parseName("Ada" + EMOJI)).isEqualTo("Ada" + EMOJI); // a paired one is fine
+        }
     }
 
     @Nested
@@ -412,6 +421,12 @@ class ValueTypesTest {
         })
         void anything_but_an_absolute_http_url_is_refused(String raw) {
             assertRefused(() -> Profile.parseAvatarUrl(raw), NOT_HTTP);
+        }
+
+        @Test
+        void an_unpaired_surrogate_is_refused_as_utf8_cannot_store_it() {
+            assertRefused(() -> Profile.parseAvatarUrl("https://example.com/ada\uD800.png"), NOT_HTTP);
+            assertThat(Profile.parseAvatarUrl("https://example.com/" + EMOJI)).isEqualTo("https://example.com/" + EMOJI);
         }
 
         @Test
