@@ -85,7 +85,9 @@ public final class PostgresAuditTrail implements AuditTrail {
             if (erased || PersonalDataCipher.isSealed(payload) && key.isEmpty()) {
                 ObjectNode masked = payload.deepCopy();
                 ObjectNode personal = PersonalDataCipher.erased(eventType, userId.value(), codec);
-                personal.properties().forEach(field -> personal.put(field.getKey(), ERASED));
+                for (String field : List.copyOf(personal.properties().stream().map(Map.Entry::getKey).toList())) {
+                    personal.put(field, ERASED);
+                }
                 masked.set("personal", personal);
                 payload = masked;
             } else {
