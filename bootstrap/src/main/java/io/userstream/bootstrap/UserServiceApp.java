@@ -50,11 +50,13 @@ final class UserServiceApp implements AutoCloseable {
     private final ProjectionMetrics projectionMetrics;
     private final Optional<RabbitIntegrationEventPublisher> publisher;
     private final BoundedPasswordHasher hashing;
+    private final PostgresUserEventStore events;
 
     private UserServiceApp(PostgresDatabase database, GrpcServer server, PostgresProjections projections,
                            ProjectionMetrics projectionMetrics, Optional<RabbitIntegrationEventPublisher> publisher,
-                           BoundedPasswordHasher hashing) {
+                           BoundedPasswordHasher hashing, PostgresUserEventStore events) {
         this.database = database;
+        this.events = events;
         this.server = server;
         this.projections = projections;
         this.projectionMetrics = projectionMetrics;
@@ -78,8 +80,10 @@ final class UserServiceApp implements AutoCloseable {
         BoundedPasswordHasher hashing = new BoundedPasswordHasher(passwordHasher, settings.hashing());
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
-            UserEventStore eventStore = new MeteredUserEventStore(
-                    new PostgresUserEventStore(database), meters);
+            PostgresUserEventStore postgresEvents = new PostgresUserEventStore(database, settings.groupCommit());
+            UserEventStore eventStore = new MeteredUserEventStore(postgresEvents, meters);
+            MeteredUserEventStore.registerGroupCommit(meters, postgresEvents::groupCommits,
+                    postgresEvents::groupCommittedAppends);
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
@@ -114,7 +118,8 @@ final class UserServiceApp implements AutoCloseable {
                     + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off")
                     + ", password hashing on " + settings.hashing().threads() + " thread(s) with "
                     + settings.hashing().queue() + " waiting at most");
-            return new UserServiceApp(database, server, projections, projectionMetrics, publisher, hashing);
+            return new UserServiceApp(database, server, projections, projectionMetrics, publisher, hashing,
+                    postgresEvents);
         } catch (RuntimeException e) {
             hashing.close();
             database.close();
@@ -138,6 +143,7 @@ final class UserServiceApp implements AutoCloseable {
         projectionMetrics.close();
         publisher.ifPresent(RabbitIntegrationEventPublisher::close);
         hashing.close();
+        events.close(); // no call is running any more: nothing is queued for a group commit
         database.close();
         LOG.info("user-service stopped");
     }

@@ -2,6 +2,7 @@ package io.userstream.bootstrap;
 
 import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.GroupCommitSettings;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
@@ -27,12 +28,14 @@ import java.util.Optional;
  * @param outbox        where the outbox relay publishes; empty turns the relay off
  * @param recentUsers   how many recently written users the command side remembers, so that a command on
  *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
+ * @param groupCommit   whether concurrent single-event appends are committed together, one INSERT and one
+ *                      commit per group ({@code userstream.events.group.*}, see {@link GroupCommitSettings})
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
-                           Optional<RabbitSettings> outbox, int recentUsers) {
+                           Optional<RabbitSettings> outbox, int recentUsers, GroupCommitSettings groupCommit) {
 
     /** Users remembered by default: a few MiB of aggregates. */
     static final int DEFAULT_RECENT_USERS = 10_000;
@@ -65,7 +68,22 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
-                root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS));
+                root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
+                groupCommit(root.get("events.group")));
+    }
+
+    /**
+     * Group commit under {@code events.group}: {@code commit} (on by default; environment
+     * {@code USERSTREAM_EVENTS_GROUP_COMMIT}), {@code committers}, {@code max} (appends per group) and
+     * {@code wait} (ms an append may wait in the queue), each defaulting to {@link GroupCommitSettings#DEFAULTS}.
+     */
+    static GroupCommitSettings groupCommit(Config group) {
+        GroupCommitSettings defaults = GroupCommitSettings.DEFAULTS;
+        return new GroupCommitSettings(
+                group.get("commit").asBoolean().orElse(defaults.enabled()),
+                group.get("committers").asInt().orElse(defaults.committers()),
+                group.get("max").asInt().orElse(defaults.maxGroup()),
+                Duration.ofMillis(group.get("wait").asLong().orElse(defaults.maxWait().toMillis())));
     }
 
     /**

@@ -3,6 +3,7 @@ package io.userstream.bootstrap;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.GroupCommitSettings;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.SubscriptionSettings;
 import io.userstream.adapters.rabbitmq.RabbitSettings;
@@ -89,7 +90,7 @@ final class TestUserService implements AutoCloseable {
         app = UserServiceApp.start(new UserServiceSettings("127.0.0.1", 0, 0,
                 new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(5)),
                 TEST_ARGON2, hashing, Optional.of(ADMIN_TOKEN), subscriptions, metricsRefresh, outbox,
-                UserServiceSettings.DEFAULT_RECENT_USERS), hasher);
+                UserServiceSettings.DEFAULT_RECENT_USERS, GroupCommitSettings.DEFAULTS), hasher);
         channel = NettyChannelBuilder.forAddress("127.0.0.1", app.grpcPort()).usePlaintext().build();
     }
 

@@ -346,9 +346,14 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         }
     }
 
-    /** Appends committed in groups so far, and the groups: their ratio is the mean group size. 0, 0 when off. */
-    public long[] groupCommitCounts() {
-        return groupCommitter == null ? new long[] {0, 0} : new long[] {groupCommitter.grouped(), groupCommitter.groups()};
+    /** Groups of single-event appends committed so far (a lone append is a group of one); 0 when group commit is off. */
+    public long groupCommits() {
+        return groupCommitter == null ? 0 : groupCommitter.groups();
+    }
+
+    /** Appends written by those groups; divided by {@link #groupCommits()}, the mean group size. */
+    public long groupCommittedAppends() {
+        return groupCommitter == null ? 0 : groupCommitter.grouped();
     }
 
     /** Single-event appends waiting for a committer now; for tests. */
