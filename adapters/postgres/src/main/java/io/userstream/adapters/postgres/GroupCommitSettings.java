@@ -8,18 +8,19 @@ import java.util.Objects;
  * in groups ({@link GroupCommitter}).
  *
  * @param enabled    group commit on; off, every such append is one autocommitted INSERT of its own
- * @param committers how many groups may be committing at once (each on a connection of the pool)
+ * @param committers committer threads: how many queued groups may be written at once (each on a connection of
+ *                   the pool), besides one lone append written on its caller's thread
  * @param maxGroup   most appends written by one statement
  * @param maxWait    longest an append waits in the queue for a committer before it fails as
  *                   {@link io.userstream.application.port.out.StoreUnavailableException} (nothing written)
  */
 public record GroupCommitSettings(boolean enabled, int committers, int maxGroup, Duration maxWait) {
 
-    /** On: two groups committing at once, up to 256 appends each, 30 s in the queue at most. */
-    public static final GroupCommitSettings DEFAULTS = new GroupCommitSettings(true, 2, 256, Duration.ofSeconds(30));
+    /** On: one committer thread, up to 256 appends a group, 30 s in the queue at most. */
+    public static final GroupCommitSettings DEFAULTS = new GroupCommitSettings(true, 1, 256, Duration.ofSeconds(30));
 
     /** Off: one INSERT per append, as before group commit. */
-    public static final GroupCommitSettings OFF = new GroupCommitSettings(false, 2, 256, Duration.ofSeconds(30));
+    public static final GroupCommitSettings OFF = new GroupCommitSettings(false, 1, 256, Duration.ofSeconds(30));
 
     public GroupCommitSettings {
         Objects.requireNonNull(maxWait, "maxWait");

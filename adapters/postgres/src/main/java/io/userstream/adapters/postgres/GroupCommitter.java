@@ -7,19 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Group commit: concurrent requests are written together, one statement and one commit for a group,
- * instead of one each. No thread of its own and no timer: the callers commit. A caller queues its request
- * and, if fewer than {@code committers} groups are being committed, becomes a committer itself: it takes
- * everything queued at that moment (its own request among it, at most {@code maxGroup}), writes it, hands
- * every request of the group its result, and wakes the oldest request still queued, whose caller then
- * commits the next group. Otherwise it waits for its result, or for its turn to commit. A lone request is
- * therefore written at once on its caller's thread, as if there were no grouping: nothing lingers for
- * company, and no hand-off to another thread costs a wake-up; requests group only while others are being
- * committed, exactly as much as the database makes them wait.
+ * instead of one each. A request that finds nothing being written and nothing queued is written at once on
+ * its caller's thread, as if there were no grouping: no timer, nothing lingers for company, no hand-off to
+ * another thread. Otherwise it is queued, and one of {@code committers} threads of the committer's own takes
+ * everything queued at that moment (at most {@code maxGroup}), writes it, hands every request of the group
+ * its result, and goes straight on with whatever queued meanwhile. So requests group exactly as much as the
+ * database makes them wait, and under load a committer never waits to be scheduled between two groups.
  *
  * <p>A request that waits longer than {@code maxWait} in the queue (no committer took it) is taken out and
  * fails with {@link StoreUnavailableException}: nothing of it was written. One that a committer has taken
@@ -82,10 +81,15 @@ final class GroupCommitter<T, R> implements AutoCloseable {
     private final int maxGroup;
     private final long maxWaitNanos;
     private final ReentrantLock lock = new ReentrantLock();
+    private final Condition queued = lock.newCondition();
     /** Guarded by {@link #lock}: requests no committer has taken yet, oldest first. */
     private final ArrayDeque<Slot<T, R>> queue = new ArrayDeque<>();
-    /** Guarded by {@link #lock}: groups being committed now. */
+    /** Guarded by {@link #lock}: a request is being written on its caller's thread. */
+    private boolean inline;
+    /** Guarded by {@link #lock}: groups the committer threads are writing now. */
     private int committing;
+    /** Guarded by {@link #lock}: the committer threads, started with the first queued request. */
+    private final List<Thread> threads = new ArrayList<>();
     /** Guarded by {@link #lock}. */
     private boolean closed;
     private final LongAdder groups = new LongAdder();
@@ -105,27 +109,45 @@ final class GroupCommitter<T, R> implements AutoCloseable {
     R submit(T request) {
         Slot<T, R> slot = new Slot<>(request);
         long deadline = System.nanoTime() + maxWaitNanos;
+        boolean alone;
         lock.lock();
         try {
             if (closed) {
                 throw new StoreUnavailableException("cannot append: the event store is closed", null);
             }
-            queue.addLast(slot);
+            alone = !inline && committing == 0 && queue.isEmpty();
+            if (alone) {
+                inline = true;
+                slot.taken = true;
+            } else {
+                queue.addLast(slot);
+                if (threads.size() < committers) {
+                    startCommitter();
+                }
+                queued.signal();
+            }
         } finally {
             lock.unlock();
         }
-        while (!slot.done) {
-            List<Slot<T, R>> group = takeGroup();
-            if (group != null) {
-                commit(group);
-                continue;
+        if (alone) {
+            try {
+                commit(List.of(slot));
+            } finally {
+                lock.lock();
+                try {
+                    inline = false;
+                } finally {
+                    lock.unlock();
+                }
             }
+        }
+        while (!slot.done) {
             long left = deadline - System.nanoTime();
             if (left <= 0 && giveUp(slot)) {
                 break;
             }
-            // Woken by its result, or to commit the next group; re-checks at the deadline at the latest
-            // (then, if taken meanwhile, once a second until its committer gives it its result).
+            // Woken by its result; re-checks at the deadline at the latest (then, if taken meanwhile, once a
+            // second until its committer gives it its result).
             LockSupport.parkNanos(this, left > 0 ? left : TimeUnit.SECONDS.toNanos(1));
         }
         if (slot.failure != null) {
@@ -134,30 +156,50 @@ final class GroupCommitter<T, R> implements AutoCloseable {
         return slot.result;
     }
 
-    /** A group to commit if a committer is free and anything is queued; else null. */
-    private List<Slot<T, R>> takeGroup() {
-        lock.lock();
-        try {
-            if (committing >= committers || queue.isEmpty()) {
-                return null;
+    /** Guarded by {@link #lock}. */
+    private void startCommitter() {
+        threads.add(Thread.ofPlatform().daemon().name("userstream-group-commit-" + threads.size())
+                .start(this::runCommitter));
+    }
+
+    /** A committer thread: takes everything queued, writes it, and again, until closed. */
+    private void runCommitter() {
+        while (true) {
+            List<Slot<T, R>> group;
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !closed) {
+                    queued.awaitUninterruptibly();
+                }
+                if (queue.isEmpty()) {
+                    return; // closed
+                }
+                committing++;
+                group = new ArrayList<>(Math.min(queue.size(), maxGroup));
+                while (group.size() < maxGroup && !queue.isEmpty()) {
+                    Slot<T, R> slot = queue.pollFirst();
+                    slot.taken = true;
+                    group.add(slot);
+                }
+            } finally {
+                lock.unlock();
             }
-            committing++;
-            List<Slot<T, R>> group = new ArrayList<>(Math.min(queue.size(), maxGroup));
-            while (group.size() < maxGroup && !queue.isEmpty()) {
-                Slot<T, R> slot = queue.pollFirst();
-                slot.taken = true;
-                group.add(slot);
+            try {
+                commit(group);
+            } catch (Error e) {
+                // Every request of the group has its failure already; this thread goes on with the next group.
+            } finally {
+                lock.lock();
+                try {
+                    committing--;
+                } finally {
+                    lock.unlock();
+                }
             }
-            return group;
-        } finally {
-            lock.unlock();
         }
     }
 
-    /**
-     * Writes the group; whatever happens, every slot gets a result, the committer is free again, and the
-     * oldest request still queued is woken to commit the next group.
-     */
+    /** Writes the group; whatever happens, every slot gets a result (its outcome or a failure). */
     private void commit(List<Slot<T, R>> group) {
         try {
             groups.increment();
@@ -174,20 +216,9 @@ final class GroupCommitter<T, R> implements AutoCloseable {
             }
         } finally {
             for (Slot<T, R> slot : group) {
-                slot.fail(new IllegalStateException("group commit gave this append no result"));
-            }
-            Thread next = null;
-            lock.lock();
-            try {
-                committing--;
-                if (!queue.isEmpty()) {
-                    next = queue.peekFirst().caller;
+                if (!slot.isDone()) {
+                    slot.fail(new IllegalStateException("group commit gave this append no result"));
                 }
-            } finally {
-                lock.unlock();
-            }
-            if (next != null) {
-                LockSupport.unpark(next);
             }
         }
     }
@@ -229,7 +260,10 @@ final class GroupCommitter<T, R> implements AutoCloseable {
         return grouped.sum();
     }
 
-    /** Refuses new requests and fails the queued ones (nothing of them written); groups being committed finish. */
+    /**
+     * Refuses new requests and fails the queued ones (nothing of them written); groups being committed finish,
+     * and the committer threads end.
+     */
     @Override
     public void close() {
         List<Slot<T, R>> refused;
@@ -239,6 +273,7 @@ final class GroupCommitter<T, R> implements AutoCloseable {
             refused = new ArrayList<>(queue);
             queue.clear();
             refused.forEach(slot -> slot.taken = true);
+            queued.signalAll();
         } finally {
             lock.unlock();
         }

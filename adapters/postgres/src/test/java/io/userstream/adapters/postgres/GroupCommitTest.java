@@ -32,9 +32,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Group commit of single-event appends ({@link GroupCommitter} in {@link PostgresUserEventStore}). To make a
- * group for certain, a test holds the events table locked, lets one append block on it (it is then being
- * committed: the one committer is busy), queues the appends of the group behind it, and releases the lock:
- * the next committer takes everything queued as one group.
+ * group for certain, a test holds the events table locked and lets two appends block on it: the first is
+ * written on its caller's thread (nothing else was going on), the second by the one committer thread, which is
+ * then busy. It queues the appends of the group behind them and releases the lock: the committer takes
+ * everything queued as one group.
  */
 class GroupCommitTest {
 
@@ -46,6 +47,8 @@ class GroupCommitTest {
     private PostgresUserEventStore store;
     /** The tests' own queries: one connection, outside the pool. */
     private Connection queries;
+    /** Groups written for the appends of the last {@link #inOneGroupOrFailures} (the blockers' not counted). */
+    private long groupsOfLastCall;
 
     @BeforeEach
     void open() throws Exception {
@@ -65,7 +68,6 @@ class GroupCommitTest {
     @Test
     void concurrent_appends_to_many_streams_commit_as_one_group_with_their_versions() throws Exception {
         List<UserId> streams = streams(20);
-        long groupsBefore = store.groupCommits();
 
         List<AppendOutcome> outcomes = inOneGroup(streams.stream().map(id -> request(id, 1)).toList());
 
@@ -73,9 +75,8 @@ class GroupCommitTest {
         for (UserId id : streams) {
             assertThat(store.load(id)).extracting(RecordedUserEvent::version).containsExactly(1L, 2L);
         }
-        // The blocker's stream created and the blocker's append (a group of one each), then the 20 in ONE group:
-        // one transaction, positions without a gap.
-        assertThat(store.groupCommits() - groupsBefore).isEqualTo(3);
+        // The 20 in ONE group: one statement, one transaction, positions without a gap.
+        assertThat(groupsOfLastCall).isEqualTo(1);
         assertThat(query("SELECT count(DISTINCT transaction_id) FROM events WHERE version = 2 AND stream_id = ANY (?)",
                 streams)).isEqualTo(1);
         assertThat(query("SELECT max(position) - min(position) + 1 FROM events WHERE version = 2 AND stream_id = ANY (?)",
@@ -135,14 +136,13 @@ class GroupCommitTest {
     void closing_fails_the_queued_appends_with_nothing_written_and_refuses_new_ones() throws Exception {
         List<UserId> streams = streams(5);
         List<CompletableFuture<AppendOutcome>> queued;
-        CompletableFuture<AppendOutcome> blocker;
+        List<CompletableFuture<AppendOutcome>> blockers;
         try (Connection lock = db.rawConnection(); Statement statement = lock.createStatement()) {
             lock.setAutoCommit(false);
             statement.execute("LOCK TABLE events IN SHARE MODE");
-            blocker = async(() -> store.append(request(streams.getFirst(), 1)));
-            awaitBlockedOnLock();
-            queued = streams.subList(1, 5).stream().map(id -> async(() -> store.append(request(id, 1)))).toList();
-            Eventually.await("4 appends queued", DEADLINE, () -> store.queuedAppends() == 4);
+            blockers = block(streams.subList(0, 2));
+            queued = streams.subList(2, 5).stream().map(id -> async(() -> store.append(request(id, 1)))).toList();
+            Eventually.await("3 appends queued", DEADLINE, () -> store.queuedAppends() == 3);
 
             store.close();
 
@@ -153,26 +153,29 @@ class GroupCommitTest {
                     .isInstanceOf(StoreUnavailableException.class);
             lock.rollback();
         }
-        // The append being committed when the store closed finishes.
-        assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
-        assertThat(query("SELECT count(*) FROM events WHERE version = 2 AND stream_id = ANY (?)", streams)).isEqualTo(1);
+        // The appends being written when the store closed finish.
+        for (CompletableFuture<AppendOutcome> blocker : blockers) {
+            assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
+        }
+        assertThat(query("SELECT count(*) FROM events WHERE version = 2 AND stream_id = ANY (?)", streams)).isEqualTo(2);
     }
 
     @Test
     void an_append_no_committer_takes_in_time_fails_as_unavailable_with_nothing_written() throws Exception {
         store.close();
         store = new PostgresUserEventStore(db.database(), new GroupCommitSettings(true, 1, 256, Duration.ofMillis(300)));
-        List<UserId> streams = streams(2);
+        List<UserId> streams = streams(3);
         CompletableFuture<AppendOutcome> late;
         try (Connection lock = db.rawConnection(); Statement statement = lock.createStatement()) {
             lock.setAutoCommit(false);
             statement.execute("LOCK TABLE events IN SHARE MODE");
-            CompletableFuture<AppendOutcome> blocker = async(() -> store.append(request(streams.getFirst(), 1)));
-            awaitBlockedOnLock();
+            List<CompletableFuture<AppendOutcome>> blockers = block(streams.subList(0, 2));
             late = async(() -> store.append(request(streams.getLast(), 1)));
             assertThat(failureOf(late)).isInstanceOf(StoreUnavailableException.class);
             lock.rollback();
-            assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
+            for (CompletableFuture<AppendOutcome> blocker : blockers) {
+                assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
+            }
         }
         assertThat(store.load(streams.getLast())).hasSize(1);
     }
@@ -222,20 +225,23 @@ class GroupCommitTest {
      * they are written as one group; returns each one's outcome, or its failure, in order.
      */
     private List<Object> inOneGroupOrFailures(List<AppendRequest> requests) throws Exception {
-        UserId blockerStream = streams(1).getFirst();
+        List<UserId> blockerStreams = streams(2);
         List<CompletableFuture<AppendOutcome>> calls;
-        CompletableFuture<AppendOutcome> blocker;
+        List<CompletableFuture<AppendOutcome>> blockers;
+        long groupsBefore;
         try (Connection lock = db.rawConnection(); Statement statement = lock.createStatement()) {
             lock.setAutoCommit(false);
             statement.execute("LOCK TABLE events IN SHARE MODE");
-            blocker = async(() -> store.append(request(blockerStream, 1)));
-            awaitBlockedOnLock();
+            blockers = block(blockerStreams);
+            groupsBefore = store.groupCommits();
             calls = requests.stream().map(request -> async(() -> store.append(request))).toList();
             Eventually.await(requests.size() + " appends queued", DEADLINE,
                     () -> store.queuedAppends() == requests.size());
             lock.rollback();
         }
-        assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
+        for (CompletableFuture<AppendOutcome> blocker : blockers) {
+            assertThat(blocker.get(DEADLINE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(new AppendOutcome.Appended(2));
+        }
         List<Object> results = new ArrayList<>();
         for (CompletableFuture<AppendOutcome> call : calls) {
             try {
@@ -244,14 +250,27 @@ class GroupCommitTest {
                 results.add(e.getCause());
             }
         }
+        groupsOfLastCall = store.groupCommits() - groupsBefore;
         return results;
     }
 
-    /** Waits until one of this test's pooled connections waits for a lock: the blocker's append. */
-    private void awaitBlockedOnLock() {
-        Eventually.await("an append blocked on the locked table", DEADLINE,
+    /**
+     * With the table locked: appends to {@code streams} (at version 1, two of them) until both block on the
+     * lock, the first on its caller's thread, the second on the committer thread, which is then busy.
+     */
+    private List<CompletableFuture<AppendOutcome>> block(List<UserId> streams) {
+        CompletableFuture<AppendOutcome> first = async(() -> store.append(request(streams.get(0), 1)));
+        awaitBlockedOnLock(1);
+        CompletableFuture<AppendOutcome> second = async(() -> store.append(request(streams.get(1), 1)));
+        awaitBlockedOnLock(2);
+        return List.of(first, second);
+    }
+
+    /** Waits until {@code n} of this test's pooled connections wait for a lock: appends blocked on the table. */
+    private void awaitBlockedOnLock(int n) {
+        Eventually.await(n + " appends blocked on the locked table", DEADLINE,
                 () -> query("SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'",
-                        db.schema()) == 1);
+                        db.schema()) == n);
     }
 
     private static <T> CompletableFuture<T> async(Supplier<T> work) {
