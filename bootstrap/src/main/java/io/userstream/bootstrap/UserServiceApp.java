@@ -56,11 +56,13 @@ final class UserServiceApp implements AutoCloseable {
     private final ProjectionMetrics projectionMetrics;
     private final Optional<RabbitIntegrationEventPublisher> publisher;
     private final BoundedPasswordHasher hashing;
+    private final PostgresUserEventStore events;
 
     private UserServiceApp(PostgresDatabase database, GrpcServer server, PostgresProjections projections,
                            ProjectionMetrics projectionMetrics, Optional<RabbitIntegrationEventPublisher> publisher,
-                           BoundedPasswordHasher hashing) {
+                           BoundedPasswordHasher hashing, PostgresUserEventStore events) {
         this.database = database;
+        this.events = events;
         this.server = server;
         this.projections = projections;
         this.projectionMetrics = projectionMetrics;
@@ -97,13 +99,14 @@ final class UserServiceApp implements AutoCloseable {
         try {
             MeterRegistry meters = Services.get(MeterRegistry.class);
             PostgresUserEventStore store = new PostgresUserEventStore(database,
-                    settings.reservationKey().orElse(ReservationKeys.DEVELOPMENT));
+                    settings.reservationKey().orElse(ReservationKeys.DEVELOPMENT), settings.groupCommit());
             // Reservations written before e-mail addresses were stored hashed: hashed now, once.
             int hashed = store.hashPlaintextReservations();
             if (hashed > 0) {
                 LOG.info(() -> "stored " + hashed + " e-mail reservations as keyed hashes instead of plaintext");
             }
             UserEventStore eventStore = new MeteredUserEventStore(store, meters);
+            MeteredUserEventStore.registerGroupCommit(meters, store::groupCommits, store::groupCommittedAppends);
             // PostgreSQL keeps microseconds: a clock at that precision makes what a command returns
             // equal to what a later read of the same user returns.
             TimeSource clock = () -> Instant.now().truncatedTo(ChronoUnit.MICROS);
@@ -145,7 +148,8 @@ final class UserServiceApp implements AutoCloseable {
                     + server.httpPort() + (publisher.isPresent() ? ", relaying events to RabbitMQ" : ", outbox relay off")
                     + ", password hashing on " + settings.hashing().threads() + " thread(s) with "
                     + settings.hashing().queue() + " waiting at most");
-            return new UserServiceApp(database, server, projections, projectionMetrics, publisher, hashing);
+            return new UserServiceApp(database, server, projections, projectionMetrics, publisher, hashing,
+                    store);
         } catch (RuntimeException e) {
             hashing.close();
             database.close();
@@ -169,6 +173,7 @@ final class UserServiceApp implements AutoCloseable {
         projectionMetrics.close();
         publisher.ifPresent(RabbitIntegrationEventPublisher::close);
         hashing.close();
+        events.close(); // no call is running any more: nothing is queued for a group commit
         database.close();
         LOG.info("user-service stopped");
     }

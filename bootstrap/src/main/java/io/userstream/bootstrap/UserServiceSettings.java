@@ -2,6 +2,7 @@ package io.userstream.bootstrap;
 
 import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
+import io.userstream.adapters.postgres.GroupCommitSettings;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.ReservationKeys;
 import io.userstream.adapters.postgres.SubscriptionSettings;
@@ -33,13 +34,16 @@ import java.util.Optional;
  * @param passwordChecks how many failed VerifyPassword calls an account and a caller may make
  * @param reservationKey the HMAC key e-mail reservations are stored under ({@code reservations.key}, base64, at
  *                       least 32 bytes); empty: the development key, which the production profile refuses
+ * @param groupCommit   whether concurrent single-event appends are committed together, one INSERT and one
+ *                      commit per group ({@code userstream.events.group.*}, see {@link GroupCommitSettings})
  */
 record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres,
                            Argon2idPasswordHasher.Parameters passwordCost, BoundedPasswordHasher.Limits hashing,
                            Optional<String> adminToken,
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
                            Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security,
-                           PasswordChecks passwordChecks, Optional<ReservationKeys> reservationKey) {
+                           PasswordChecks passwordChecks, Optional<ReservationKeys> reservationKey,
+                           GroupCommitSettings groupCommit) {
 
     /**
      * The brakes on password guessing ({@code verify.account.*}, {@code verify.caller.*}).
@@ -70,7 +74,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         Optional<String> adminToken, SubscriptionSettings subscriptions, Duration metricsRefresh,
                         Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
         this(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken, subscriptions, metricsRefresh,
-                outbox, recentUsers, security, PasswordChecks.DEFAULTS, Optional.empty());
+                outbox, recentUsers, security, PasswordChecks.DEFAULTS, Optional.empty(), GroupCommitSettings.DEFAULTS);
     }
 
     /** Without authentication or TLS (development). */
@@ -85,7 +89,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     /** The same settings with {@code security} instead. */
     UserServiceSettings withSecurity(SecuritySettings security) {
         return new UserServiceSettings(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken,
-                subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks, reservationKey);
+                subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks, reservationKey,
+                groupCommit);
     }
 
     /** Users remembered by default: a few MiB of aggregates. */
@@ -123,7 +128,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
                 SecuritySettings.from(root),
                 PasswordChecks.from(root.get("verify")),
-                SecuritySettings.text(root.get("reservations.key")).map(UserServiceSettings::reservationKeys));
+                SecuritySettings.text(root.get("reservations.key")).map(UserServiceSettings::reservationKeys),
+                groupCommit(root.get("events.group")));
     }
 
     private static ReservationKeys reservationKeys(String base64) {
@@ -133,6 +139,20 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
             throw new IllegalArgumentException("reservations.key must be base64 of at least 32 random bytes"
                     + " (e.g. `openssl rand -base64 32`): " + e.getMessage());
         }
+    }
+
+    /**
+     * Group commit under {@code events.group}: {@code commit} (on by default; environment
+     * {@code USERSTREAM_EVENTS_GROUP_COMMIT}), {@code committers}, {@code max} (appends per group) and
+     * {@code wait} (ms an append may wait in the queue), each defaulting to {@link GroupCommitSettings#DEFAULTS}.
+     */
+    static GroupCommitSettings groupCommit(Config group) {
+        GroupCommitSettings defaults = GroupCommitSettings.DEFAULTS;
+        return new GroupCommitSettings(
+                group.get("commit").asBoolean().orElse(defaults.enabled()),
+                group.get("committers").asInt().orElse(defaults.committers()),
+                group.get("max").asInt().orElse(defaults.maxGroup()),
+                Duration.ofMillis(group.get("wait").asLong().orElse(defaults.maxWait().toMillis())));
     }
 
     /**

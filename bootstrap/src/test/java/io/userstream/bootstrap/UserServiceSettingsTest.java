@@ -2,15 +2,17 @@ package io.userstream.bootstrap;
 
 import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
+import io.userstream.adapters.postgres.GroupCommitSettings;
 import io.userstream.application.support.BoundedPasswordHasher;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The password hashing pool's keys under {@code userstream.argon2}. */
+/** The password hashing pool's keys under {@code userstream.argon2}, and group commit's under {@code userstream.events.group}. */
 class UserServiceSettingsTest {
 
     private static UserServiceSettings settings(Map<String, String> values) {
@@ -42,5 +44,14 @@ class UserServiceSettingsTest {
     void nonsense_limits_refuse_to_start() {
         assertThatThrownBy(() -> settings(Map.of("userstream.argon2.threads", "0")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threads");
+    }
+
+    @Test
+    void group_commit_is_on_by_default_and_can_be_turned_off_or_tuned() {
+        assertThat(settings(Map.of()).groupCommit()).isEqualTo(GroupCommitSettings.DEFAULTS);
+        assertThat(settings(Map.of("userstream.events.group.commit", "false")).groupCommit().enabled()).isFalse();
+        assertThat(settings(Map.of("userstream.events.group.committers", "3", "userstream.events.group.max", "64",
+                "userstream.events.group.wait", "500")).groupCommit())
+                .isEqualTo(new GroupCommitSettings(true, 3, 64, Duration.ofMillis(500)));
     }
 }

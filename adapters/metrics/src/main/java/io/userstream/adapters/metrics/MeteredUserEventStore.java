@@ -1,6 +1,7 @@
 package io.userstream.adapters.metrics;
 
 import io.helidon.metrics.api.Counter;
+import io.helidon.metrics.api.FunctionalCounter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 import io.helidon.metrics.api.Timer;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * Meters a {@link UserEventStore}. Exposed to Prometheus as:
@@ -25,7 +27,11 @@ import java.util.Optional;
  *   <li>{@code eventstore_events_appended_total{event_type}}: events stored, by type;</li>
  *   <li>{@code eventstore_append_seconds}: latency of an append, whatever its outcome;</li>
  *   <li>{@code eventstore_append_conflicts_total{reason="version|reservation"}}: appends refused;</li>
- *   <li>{@code eventstore_load_seconds}: latency of loading one stream.</li>
+ *   <li>{@code eventstore_load_seconds}: latency of loading one stream;</li>
+ *   <li>with group commit ({@link #registerGroupCommit}): {@code eventstore_group_commits_total} (statements
+ *       that wrote a group of single-event appends, a lone one included) and
+ *       {@code eventstore_group_committed_appends_total} (the appends they wrote); the ratio of their rates is
+ *       the mean group size.</li>
  * </ul>
  */
 public final class MeteredUserEventStore implements UserEventStore {
@@ -96,6 +102,19 @@ public final class MeteredUserEventStore implements UserEventStore {
     @Override
     public Optional<UserId> holder(Reservation reservation) {
         return delegate.holder(reservation);
+    }
+
+    /**
+     * Registers the group commit's counters, read at each scrape from the store that commits in groups:
+     * {@code groups} and {@code appends} count its groups and the appends they wrote.
+     */
+    public static void registerGroupCommit(MeterRegistry registry, LongSupplier groups, LongSupplier appends) {
+        registry.getOrCreate(FunctionalCounter.builder("eventstore_group_commits", groups, LongSupplier::getAsLong)
+                .description("Statements (one transaction each) that wrote a group of single-event appends"));
+        registry.getOrCreate(FunctionalCounter.builder("eventstore_group_committed_appends", appends,
+                        LongSupplier::getAsLong)
+                .description("Single-event appends written by group commit; per group on average: divide by"
+                        + " eventstore_group_commits_total"));
     }
 
     private Counter conflicts(String reason) {

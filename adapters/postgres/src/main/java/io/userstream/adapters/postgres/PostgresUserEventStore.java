@@ -5,6 +5,7 @@ import io.userstream.application.port.out.AppendRequest;
 import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.Reservation;
+import io.userstream.application.port.out.StoreUnavailableException;
 import io.userstream.application.port.out.UserEventStore;
 import io.helidon.dbclient.DbClient;
 import io.userstream.domain.user.UserEvent;
@@ -41,7 +42,7 @@ import java.util.UUID;
  * through {@code setObject}, hence the {@code ::uuid} casts and the arrays of strings: ids and instants
  * travel as their text form and PostgreSQL parses them.
  */
-public final class PostgresUserEventStore implements UserEventStore {
+public final class PostgresUserEventStore implements UserEventStore, AutoCloseable {
 
     /** The append: one statement; its parameters are {@link #appendParameters(AppendRequest)}. */
     static final String APPEND = """
@@ -98,6 +99,33 @@ public final class PostgresUserEventStore implements UserEventStore {
     /** The stream holding a username; one primary-key lookup. */
     static final String HOLDER_OF_USERNAME = "SELECT stream_id FROM username_reservations WHERE username = ?";
 
+    /**
+     * {@link #APPEND_ONE} for a group of such appends ({@link GroupCommitter}): one statement, hence one
+     * transaction and one commit, for all of them. Each row has its own guard (the event at its expected
+     * version exists, or it expects 0); a row whose next version exists already, committed before or inserted
+     * by an earlier row of the same statement (two appends to one stream in one group), is skipped by
+     * {@code ON CONFLICT}, which also waits for a concurrent transaction inserting it and skips it if that one
+     * commits. Rows are inserted in the order given (sorted by stream by the caller, so that two groups that
+     * share streams take their index entries in one order and cannot deadlock). What comes back are the ids of
+     * the events inserted; a request whose event is not among them lost its guard or its race: a version
+     * conflict. Any other failure (another unique key, a bad value) fails the whole statement and nothing of it
+     * is written. Parameters: the stream type, then one array per column ({@link #appendGroup}).
+     */
+    static final String APPEND_GROUP = """
+            INSERT INTO events (event_id, stream_id, stream_type, version, event_type, schema_version, payload,
+                                metadata, occurred_at)
+            SELECT r.event_id, r.stream_id, ?, r.expected + 1, r.event_type, r.schema_version, r.payload::jsonb,
+                   r.metadata::jsonb, r.occurred_at::timestamptz
+            FROM unnest(?::uuid[], ?::uuid[], ?::int8[], ?::text[], ?::int4[], ?::text[], ?::text[], ?::text[])
+                 WITH ORDINALITY AS r(event_id, stream_id, expected, event_type, schema_version, payload, metadata,
+                                      occurred_at, ord)
+            WHERE r.expected = 0
+               OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = r.stream_id AND e.version = r.expected)
+            ORDER BY r.ord
+            ON CONFLICT (stream_id, version) DO NOTHING
+            RETURNING event_id
+            """;
+
     /** A stream's events in order; the one parameter is the stream's {@link UUID}. */
     static final String LOAD = """
             SELECT e.event_id, e.version, e.position, e.event_type, e.schema_version, e.payload::text AS payload,
@@ -135,20 +163,31 @@ public final class PostgresUserEventStore implements UserEventStore {
 
     private final ReservationKeys reservationKeys;
 
-    /** With the development reservation key: for tests and local runs. */
+    /** Commits single-event appends in groups; null when group commit is off. */
+    private final GroupCommitter<SingleAppend, AppendOutcome> groupCommitter;
+
+    /** With the development reservation key and group commit on: for tests and local runs. */
     public PostgresUserEventStore(PostgresDatabase database) {
-        this(database, ReservationKeys.DEVELOPMENT);
+        this(database, ReservationKeys.DEVELOPMENT, GroupCommitSettings.DEFAULTS);
+    }
+
+    /** With the development reservation key. */
+    public PostgresUserEventStore(PostgresDatabase database, GroupCommitSettings groupCommit) {
+        this(database, ReservationKeys.DEVELOPMENT, groupCommit);
     }
 
     /**
      * @param database        user-service's database: its DbClient, and its notifier that wakes the subscriptions
      * @param reservationKeys how reserved e-mail addresses are stored (keyed hashes)
+     * @param groupCommit     whether and how single-event appends are committed in groups
      */
-    public PostgresUserEventStore(PostgresDatabase database, ReservationKeys reservationKeys) {
+    public PostgresUserEventStore(PostgresDatabase database, ReservationKeys reservationKeys,
+                                  GroupCommitSettings groupCommit) {
         this.db = new Db(database.dbClient());
         this.sessions = database.sessionConnections();
         this.notifier = database.appendNotifier();
         this.reservationKeys = java.util.Objects.requireNonNull(reservationKeys, "reservationKeys");
+        this.groupCommitter = groupCommit.enabled() ? new GroupCommitter<>(this::appendGroup, groupCommit) : null;
     }
 
     /**
@@ -221,7 +260,8 @@ public final class PostgresUserEventStore implements UserEventStore {
     public AppendOutcome append(AppendRequest request) {
         if (request.events().size() == 1 && request.reservations().claim().isEmpty()
                 && request.reservations().release().isEmpty() && !erases(request)) {
-            return appendOne(request);
+            SingleAppend append = new SingleAppend(request, singleEventParameters(request));
+            return groupCommitter == null ? appendOne(append) : groupCommitter.submit(append);
         }
         if (erases(request)) {
             // Sealing needs no key from now on; a stale one must not be used for anything.
@@ -278,8 +318,9 @@ public final class PostgresUserEventStore implements UserEventStore {
      * statement by a SHA-256 of its text, and builds its statement objects) is a visible part of the cost.
      * An aborted statement (class 40) is run again, as on the DbClient ({@link Db#jdbc}).
      */
-    private AppendOutcome appendOne(AppendRequest request) {
-        Object[] parameters = singleEventParameters(request);
+    private AppendOutcome appendOne(SingleAppend append) {
+        AppendRequest request = append.request();
+        Object[] parameters = append.parameters();
         try {
             int inserted = Db.jdbc("append to stream " + request.userId(), () -> {
                 try (Connection connection = sessions.connection();
@@ -298,6 +339,121 @@ public final class PostgresUserEventStore implements UserEventStore {
             return new AppendOutcome.Appended(request.expectedVersion() + 1);
         } catch (DatabaseException e) {
             return outcomeOfViolation(e, List.of()).orElseThrow(() -> e);
+        }
+    }
+
+    /** A request of one event and no reservation change, and its parameters of {@link #APPEND_ONE}. */
+    record SingleAppend(AppendRequest request, Object[] parameters) {
+    }
+
+    /**
+     * Writes a group of single-event appends ({@link GroupCommitter}): one alone as {@link #APPEND_ONE}, the
+     * cheapest statement, several as one {@link #APPEND_GROUP}. An aborted statement (class 40) is run again
+     * ({@link Db#jdbc}). If the group's statement fails otherwise, nothing of it was written, and the one bad
+     * request must not fail the others: unless the database is unavailable (then it is for all of them
+     * alike), each request is appended alone again and gets its own outcome or failure.
+     */
+    private void appendGroup(List<GroupCommitter.Slot<SingleAppend, AppendOutcome>> group) {
+        if (group.size() == 1) {
+            appendAlone(group.getFirst());
+            return;
+        }
+        List<GroupCommitter.Slot<SingleAppend, AppendOutcome>> rows = new ArrayList<>(group);
+        rows.sort(java.util.Comparator.comparing(slot -> slot.request().request().userId().value()));
+        int n = rows.size();
+        UUID[] eventIds = new UUID[n];
+        UUID[] streamIds = new UUID[n];
+        Long[] expected = new Long[n];
+        String[] eventTypes = new String[n];
+        Integer[] schemaVersions = new Integer[n];
+        String[] payloads = new String[n];
+        String[] metadata = new String[n];
+        String[] occurredAt = new String[n];
+        for (int i = 0; i < n; i++) {
+            AppendRequest request = rows.get(i).request().request();
+            Object[] parameters = rows.get(i).request().parameters();
+            eventIds[i] = request.events().getFirst().eventId();
+            streamIds[i] = request.userId().value();
+            expected[i] = request.expectedVersion();
+            eventTypes[i] = (String) parameters[4];
+            schemaVersions[i] = (Integer) parameters[5];
+            payloads[i] = (String) parameters[6];
+            metadata[i] = (String) parameters[7];
+            occurredAt[i] = (String) parameters[8];
+        }
+        java.util.Set<UUID> inserted;
+        try {
+            inserted = Db.jdbc("append to " + n + " streams", () -> {
+                try (Connection connection = sessions.connection();
+                     PreparedStatement statement = connection.prepareStatement(APPEND_GROUP)) {
+                    statement.setString(1, UserEventCodec.STREAM_TYPE);
+                    statement.setArray(2, connection.createArrayOf("uuid", eventIds));
+                    statement.setArray(3, connection.createArrayOf("uuid", streamIds));
+                    statement.setArray(4, connection.createArrayOf("int8", expected));
+                    statement.setArray(5, connection.createArrayOf("text", eventTypes));
+                    statement.setArray(6, connection.createArrayOf("int4", schemaVersions));
+                    statement.setArray(7, connection.createArrayOf("text", payloads));
+                    statement.setArray(8, connection.createArrayOf("text", metadata));
+                    statement.setArray(9, connection.createArrayOf("text", occurredAt));
+                    java.util.Set<UUID> ids = new java.util.HashSet<>();
+                    try (ResultSet returned = statement.executeQuery()) {
+                        while (returned.next()) {
+                            ids.add(returned.getObject(1, UUID.class));
+                        }
+                    }
+                    return ids;
+                }
+            });
+        } catch (StoreUnavailableException e) {
+            throw e; // GroupCommitter hands it to every request of the group
+        } catch (DatabaseException e) {
+            // Nothing written; one request (or more) is bad. Each alone gets its own true outcome.
+            rows.forEach(this::appendAlone);
+            return;
+        }
+        if (!inserted.isEmpty()) {
+            notifier.appended();
+        }
+        for (GroupCommitter.Slot<SingleAppend, AppendOutcome> slot : rows) {
+            AppendRequest request = slot.request().request();
+            slot.complete(inserted.contains(request.events().getFirst().eventId())
+                    ? new AppendOutcome.Appended(request.expectedVersion() + 1)
+                    : new AppendOutcome.VersionConflict());
+        }
+    }
+
+    /** Appends one request of a group on its own, giving its slot the outcome or the failure. */
+    private void appendAlone(GroupCommitter.Slot<SingleAppend, AppendOutcome> slot) {
+        try {
+            slot.complete(appendOne(slot.request()));
+        } catch (RuntimeException e) {
+            slot.fail(e);
+        }
+    }
+
+    /** Groups of single-event appends committed so far (a lone append is a group of one); 0 when group commit is off. */
+    public long groupCommits() {
+        return groupCommitter == null ? 0 : groupCommitter.groups();
+    }
+
+    /** Appends written by those groups; divided by {@link #groupCommits()}, the mean group size. */
+    public long groupCommittedAppends() {
+        return groupCommitter == null ? 0 : groupCommitter.grouped();
+    }
+
+    /** Single-event appends waiting for a committer now; for tests. */
+    int queuedAppends() {
+        return groupCommitter == null ? 0 : groupCommitter.queued();
+    }
+
+    /**
+     * Refuses further appends of one event (they would be group-committed) and fails those queued, nothing
+     * of them written; groups being committed finish. The database stays open: its owner closes it.
+     */
+    @Override
+    public void close() {
+        if (groupCommitter != null) {
+            groupCommitter.close();
         }
     }
 
