@@ -75,12 +75,12 @@ class GroupCommitTest {
         for (UserId id : streams) {
             assertThat(store.load(id)).extracting(RecordedUserEvent::version).containsExactly(1L, 2L);
         }
-        // The 20 in ONE group: one statement, one transaction, positions without a gap.
+        // The 20 in ONE group: one statement, one transaction. (Not "positions without a gap": a sequence is
+        // not transactional, so a concurrent insert, such as the test's own blocker, may take a value in between;
+        // the subscriptions never rely on gap-free positions.)
         assertThat(groupsOfLastCall).isEqualTo(1);
         assertThat(query("SELECT count(DISTINCT transaction_id) FROM events WHERE version = 2 AND stream_id = ANY (?)",
                 streams)).isEqualTo(1);
-        assertThat(query("SELECT max(position) - min(position) + 1 FROM events WHERE version = 2 AND stream_id = ANY (?)",
-                streams)).isEqualTo(20);
     }
 
     @Test
