@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
 bash ops/setup.sh >/dev/null
-./mvnw -B -ntp -q install -DskipTests
-./mvnw -B -ntp -q -pl adapters/rabbitmq test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
+# A reactor build of the module and what it needs (never install: ~/.m2 may be shared); the classpath then
+# points at the reactor modules' target/classes.
+./mvnw -B -ntp -q -pl adapters/rabbitmq -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
 exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${BENCH_JAVA_OPTS:-} \
   -cp "adapters/rabbitmq/target/test-classes:adapters/rabbitmq/target/classes:$(cat adapters/rabbitmq/target/bench.classpath)" \
   io.userstream.adapters.rabbitmq.ConsumerThroughputBenchmark "$@"
