@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # How fast the stats consumer drains its queue against a bare consume-and-ack loop (see ConsumerThroughputBenchmark).
-# Usage: ops/bench-consumer.sh [events=20000] [users=1000] [rounds=3] [batch=500 (prefetch twice that)]
+# Usage: ops/bench-consumer.sh [events=20000] [users=1000] [rounds=3] [batch=4000] [workers=2]
+# (prefetch: twice the batch per worker, at most 65535)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
