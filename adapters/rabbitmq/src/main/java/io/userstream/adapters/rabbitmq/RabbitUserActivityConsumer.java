@@ -213,6 +213,13 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
         return Optional.ofNullable(lastConsumedOccurredAt);
     }
 
+    /** Deliveries received and not finished yet, or finished behind one that is not (for tests). */
+    int unfinishedDeliveries() {
+        synchronized (settleLock) {
+            return watermark.pending();
+        }
+    }
+
     private void connect() {
         Duration pause = Duration.ofMillis(200);
         while (!closing) {
