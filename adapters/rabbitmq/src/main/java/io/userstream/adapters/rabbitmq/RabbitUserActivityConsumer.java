@@ -228,7 +228,7 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
                 Channel channel = opened.createChannel();
                 Topology.declareStatsQueues(channel, settings.quorumQueues(), names);
                 channel.basicQos(batching.prefetch());
-                // The dispatch thread only hands the delivery over to the worker.
+                // The dispatch thread only decodes the delivery and hands it over to its user's worker.
                 channel.basicConsume(names.queue(), false, "user-stats",
                         (tag, delivery) -> dispatch(channel, delivery),
                         tag -> LOG.warning("consumer cancelled: " + tag));
