@@ -22,7 +22,9 @@ import java.util.Optional;
  * @param userServiceTarget user-service's gRPC address, {@code host:port}
  * @param directoryDeadline deadline of each call to user-service
  * @param reconcileInterval time between reconciliation sweeps; zero turns them off
- * @param batching          how the consumer groups deliveries into batches (one transaction and one ack each)
+ * @param batching          how the consumer groups deliveries into batches (one transaction each) and on how
+ *                          many workers; the workers must be fewer than the database pool's connections
+ *                          (each holds one while it commits, and the gRPC reads need some too)
  * @param security          profile, authentication and TLS of this service's own API
  * @param userService       how this service authenticates to user-service
  */
@@ -77,6 +79,15 @@ record UserStatsServiceSettings(String host, int grpcPort, int httpPort, Postgre
                 userServiceTarget, directoryDeadline, reconcileInterval, batching, security, userService);
     }
 
+    UserStatsServiceSettings {
+        if (batching.workers() >= postgres.maxPoolSize()) {
+            throw new IllegalArgumentException("userstats.consumer.workers (USERSTATS_CONSUMER_WORKERS) is "
+                    + batching.workers() + " but must be less than userstats.db.pool.size (USERSTATS_DB_POOL_SIZE), "
+                    + postgres.maxPoolSize() + ": each consumer worker holds a connection while it commits, and"
+                    + " reads and repairs need at least one more; lower the workers or enlarge the pool");
+        }
+    }
+
     /** With the consumer's default batching. */
     UserStatsServiceSettings(String host, int grpcPort, int httpPort, PostgresSettings postgres, RabbitSettings rabbit,
                              int maxDeliveries, String userServiceTarget, Duration directoryDeadline,
@@ -105,10 +116,15 @@ record UserStatsServiceSettings(String host, int grpcPort, int httpPort, Postgre
                         SecuritySettings.path(root.get("userservice.tls.key"))));
     }
 
-    /** {@code consumer.batch}, {@code consumer.prefetch} (default: twice the batch) and {@code consumer.linger} (ms). */
+    /**
+     * {@code consumer.batch}, {@code consumer.workers}, {@code consumer.prefetch} (default: twice the batch per
+     * worker, at most 65,535) and {@code consumer.linger} (ms).
+     */
     private static Batching batching(Config consumer) {
         int batch = consumer.get("batch").asInt().orElse(Batching.DEFAULT.maxBatch());
-        return new Batching(batch, consumer.get("prefetch").asInt().orElse(Math.min(65_535, 2 * batch)),
-                Duration.ofMillis(consumer.get("linger").asLong().orElse(Batching.DEFAULT.linger().toMillis())));
+        int workers = consumer.get("workers").asInt().orElse(Batching.DEFAULT.workers());
+        return new Batching(batch, consumer.get("prefetch").asInt().orElse(Batching.defaultPrefetch(batch, workers)),
+                Duration.ofMillis(consumer.get("linger").asLong().orElse(Batching.DEFAULT.linger().toMillis())),
+                workers);
     }
 }

@@ -91,7 +91,7 @@ import java.util.logging.Logger;
  *       and {@link PostgresUserEventStore}; afterwards {@code verify} must find 0 differing users;</li>
  *   <li><b>relay</b>: a bare publisher (persistent, mandatory, confirms once per batch of the relay's batch
  *       size, same protobuf bodies and properties) vs the real {@code outbox_relay} over the whole log;</li>
- *   <li><b>stats</b>: bare consume-and-ack (prefetch 1000, one multiple ack per 500, like the consumer) vs the real
+ *   <li><b>stats</b>: bare consume-and-ack (the consumer's default prefetch, one multiple ack per default batch) vs the real
  *       {@link RabbitUserActivityConsumer} with {@link UserStatsService} over {@link PostgresUserStatsStore}
  *       consuming what the relay published;</li>
  *   <li><b>latency</b> (absolute, against the issue's targets): the real user-service (projections and outbox
@@ -728,7 +728,8 @@ public final class ProjectionsBenchmark {
             long available = channel.messageCount(bareQueue);
             // The strongest bare loop for this queue: the consumer's own prefetch, and one ack (multiple) per
             // batch of the consumer's size, or for the last delivery.
-            channel.basicQos(1000);
+            RabbitUserActivityConsumer.Batching batching = RabbitUserActivityConsumer.Batching.DEFAULT;
+            channel.basicQos(batching.prefetch());
             CountDownLatch all = new CountDownLatch((int) available);
             long start = System.nanoTime();
             channel.basicConsume(bareQueue, false, new DefaultConsumer(channel) {
@@ -738,7 +739,7 @@ public final class ProjectionsBenchmark {
                 public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
                         throws IOException {
                     all.countDown();
-                    if (++unacked == 500 || all.getCount() == 0) {
+                    if (++unacked == batching.maxBatch() || all.getCount() == 0) {
                         getChannel().basicAck(envelope.getDeliveryTag(), true);
                         unacked = 0;
                     }
@@ -747,7 +748,8 @@ public final class ProjectionsBenchmark {
             boolean done = all.await(deadline(available).toMillis(), TimeUnit.MILLISECONDS);
             double seconds = seconds(start);
             double bareRate = (available - all.getCount()) / seconds;
-            System.out.printf("baseline bare consume-and-ack (prefetch 1000, one multiple ack per 500): %d messages in %.2f s"
+            System.out.printf("baseline bare consume-and-ack (prefetch " + batching.prefetch() + ", one multiple ack per "
+                    + batching.maxBatch() + "): %d messages in %.2f s"
                     + " = %.0f messages/s%s%n", available, seconds, bareRate, done ? "" : " (DEADLINE PASSED)");
             summary.add(String.format("%-34s %10.0f messages/s = 1 (baseline of the consumer ratio)",
                     "bare consume-and-ack", bareRate));

@@ -28,56 +28,97 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Feeds user-stats from queue {@code user-stats.user-events} in batches, in queue order.
+ * Feeds user-stats from queue {@code user-stats.user-events} in batches, on several workers, each user's
+ * events in queue order.
  *
- * <p>Deliveries are collected into a batch (up to {@link Batching#maxBatch}; the broker keeps up to
- * {@link Batching#prefetch} unacknowledged ones on their way) that is flushed when it is full or when no
- * further delivery came within {@link Batching#linger}, so that a lone message waits only that long. A
- * batch is applied by the use case's {@code consumeAll} in one transaction (the event ids in the inbox in
- * the same one) and acknowledged with one multiple ack only after that commit, so a crash before the ack
- * means a redelivery, which the inbox turns into a no-op.
+ * <p>amqp-client's dispatch thread decodes each delivery and hands it to the worker of its user
+ * ({@link WorkerOfUser}: always the same one for a user, so one user's events are applied by one worker in
+ * queue order). Each worker collects its deliveries into a batch (up to {@link Batching#maxBatch}) that is
+ * flushed when it is full or {@link Batching#linger} after its first delivery, so that a lone message
+ * waits only that long; the broker keeps up to {@link Batching#prefetch} unacknowledged deliveries on
+ * their way. A batch is applied by the use case's {@code consumeAll} in one transaction on the worker's own
+ * pooled connection (the event ids in the inbox in the same one), so the workers' commits overlap.
  *
- * <p>A message that cannot be decoded goes to the dead-letter queue at once. If the batch fails for a
- * reason other than the database being unreachable, nothing of it was committed and its messages are
- * consumed again one by one, as they were before batching: the failing one is handed back to the queue,
- * and goes to the dead-letter queue after {@code maxDeliveries}; the others are applied and acknowledged.
- * Passing outages of the database are waited out in place (keeping per-user order) before the whole
- * batch is handed back to the queue; one of user-service (needed only to resync a user) is waited out
- * message by message, so that it holds back only the messages that need it.
+ * <p>Acknowledgements follow an {@link AckWatermark}: one {@code basicAck(tag, multiple=true)} up to the
+ * highest delivery below the lowest one that no worker has finished yet, so that no delivery is acked
+ * before its batch committed. A crash before the ack means a redelivery, which the inbox turns into a
+ * no-op. The workers settle deliveries (and send those acks) one at a time, under one lock, so acks leave
+ * in increasing tag order.
  *
- * <p>The connection recovers by itself after a broker restart (amqp-client's automatic recovery,
- * topology included); if the broker is down at start, it keeps trying in the background.
+ * <p>A message that cannot be decoded goes to the dead-letter queue at once. If a batch fails for a reason
+ * other than the database being unreachable, nothing of it was committed and it is tried again in halves,
+ * each half split again while it fails, until the failing message is alone: that one is consumed as
+ * before batching (handed back to the queue, and to the dead-letter queue after {@code maxDeliveries});
+ * the others are applied in their halves. Passing outages of the database are waited out in place
+ * (keeping per-user order) before the batch is handed back to the queue; one of user-service (needed only
+ * to resync a user) is waited out by the message that needs it alone, once the halving isolated it, so
+ * that it holds back only the messages that need it.
+ *
+ * <p>The connection recovers by itself after a broker restart or a cut (amqp-client's automatic recovery,
+ * topology included; acks of deliveries from before the cut are dropped by amqp-client, and the broker
+ * redelivers them); if the broker is down at start, it keeps trying in the background.
  */
 public final class RabbitUserActivityConsumer implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(RabbitUserActivityConsumer.class.getName());
     private static final int TRANSIENT_ATTEMPTS = 5;
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
+    /** The most workers; each holds a database connection while it commits. */
+    public static final int MAX_WORKERS = 64;
 
     /**
-     * How deliveries are grouped into batches.
+     * How deliveries are grouped into batches, and by how many workers.
      *
-     * @param maxBatch deliveries in a batch at most (at least 1)
-     * @param prefetch unacknowledged deliveries the broker may send ahead (at least {@code maxBatch}; twice
-     *                 it lets the next batch arrive while one is committed)
-     * @param linger   how long a batch that is not full waits for one more delivery before it is flushed
+     * @param maxBatch deliveries in a worker's batch at most (at least 1)
+     * @param prefetch unacknowledged deliveries the broker may send ahead (at least {@code maxBatch}, at most
+     *                 65,535; twice the batch per worker lets each worker's next batch arrive while one is
+     *                 committed)
+     * @param linger   how long a batch that is not full waits, from its first delivery, before it is flushed
+     * @param workers  worker threads, each committing its batches on its own database connection (1 to
+     *                 {@link #MAX_WORKERS}); a user's events always go to the same one
      */
-    public record Batching(int maxBatch, int prefetch, Duration linger) {
+    public record Batching(int maxBatch, int prefetch, Duration linger, int workers) {
 
-        /** 500 per batch, 1,000 in flight, 5 ms linger. */
-        public static final Batching DEFAULT = new Batching(500, 1000, Duration.ofMillis(5));
+        /** 4,000 per batch, 2 workers, prefetch 16,000, 5 ms linger. */
+        public static final Batching DEFAULT = of(4_000, 2, Duration.ofMillis(5));
 
         public Batching {
             Objects.requireNonNull(linger, "linger");
-            if (maxBatch < 1 || prefetch < maxBatch || prefetch > 65_535 || linger.isNegative()) {
-                throw new IllegalArgumentException("batching needs 1 <= maxBatch <= prefetch <= 65535 and a linger"
-                        + " >= 0, not maxBatch=" + maxBatch + ", prefetch=" + prefetch + ", linger=" + linger);
+            if (maxBatch < 1 || prefetch < maxBatch || prefetch > 65_535 || linger.isNegative()
+                    || workers < 1 || workers > MAX_WORKERS) {
+                throw new IllegalArgumentException("batching needs 1 <= maxBatch <= prefetch <= 65535, a linger >= 0"
+                        + " and 1 to " + MAX_WORKERS + " workers, not maxBatch=" + maxBatch + ", prefetch=" + prefetch
+                        + ", linger=" + linger + ", workers=" + workers);
             }
+        }
+
+        /** With the default prefetch: twice the batch per worker, at most 65,535 (and at least the batch). */
+        public static Batching of(int maxBatch, int workers, Duration linger) {
+            return new Batching(maxBatch, defaultPrefetch(maxBatch, workers), linger, workers);
+        }
+
+        /** Twice the batch per worker, at most 65,535. */
+        public static int defaultPrefetch(int maxBatch, int workers) {
+            return (int) Math.min(65_535, 2L * maxBatch * workers);
         }
     }
 
-    /** A delivery waiting in {@link #received} for the worker, with the channel it came on. */
-    private record Received(Channel channel, Delivery delivery) {
+    /**
+     * A delivery on its way to, or in the batch of, a worker: decoded by the dispatch thread.
+     * {@code finished} is touched under {@link #settleLock} only.
+     */
+    private static final class Received {
+        final Channel channel;
+        final Delivery delivery;
+        final UserActivity activity;
+        boolean finished;
+
+        Received(Channel channel, Delivery delivery, UserActivity activity) {
+            this.channel = channel;
+            this.delivery = delivery;
+            this.activity = activity;
+        }
+
         long tag() {
             return delivery.getEnvelope().getDeliveryTag();
         }
@@ -92,15 +133,19 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
     private final ConnectionFactory factory;
     private final Thread connector;
     /**
-     * The consumer's one worker thread: collects deliveries into batches, commits them and acks them.
-     * Not amqp-client's dispatch thread, which only hands deliveries over (see {@link #received}): while
-     * the dispatch thread is busy in a callback no further delivery of the channel is dispatched, so a
-     * batch could never fill (nor linger) there, and a slow commit would stall the channel's other work.
-     * Acks are sent from this thread only, always after the commit they confirm.
+     * The workers: each collects the deliveries of its users into batches and commits them. Not
+     * amqp-client's dispatch thread, which only decodes deliveries and hands them over: while it is busy in
+     * a callback no further delivery of the channel is dispatched, so a batch could never fill (nor linger)
+     * there, and a slow commit would stall the channel's other work.
      */
-    private final Thread worker;
-    /** Deliveries handed over by the dispatch thread; at most {@link Batching#prefetch} thanks to the QoS. */
-    private final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    private final List<Worker> workers;
+    /**
+     * Guards {@link #watermark} and every ack, nack and reject sent on the channel (by the workers and the
+     * dispatch thread), so that the acks leave in increasing tag order and an individual settlement always
+     * leaves before the multiple ack that passes over it.
+     */
+    private final Object settleLock = new Object();
+    private final AckWatermark watermark = new AckWatermark();
     private volatile boolean closing;
     private volatile Connection connection;
     private volatile Instant lastConsumedOccurredAt;
@@ -123,7 +168,7 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
 
     /**
      * @param maxDeliveries deliveries of a failing message before it is dead-lettered (at least 1)
-     * @param batching      how deliveries are grouped into batches
+     * @param batching      how deliveries are grouped into batches, by how many workers
      */
     public RabbitUserActivityConsumer(RabbitSettings settings, ConsumeUserActivityUseCase consume,
                                       StatsObserver observer, int maxDeliveries, Batching batching) {
@@ -144,12 +189,16 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
         this.factory.setTopologyRecoveryEnabled(true);
         this.factory.setNetworkRecoveryInterval(1000);
         this.connector = Thread.ofPlatform().daemon().name("user-stats-consumer-connect").unstarted(this::connect);
-        this.worker = Thread.ofPlatform().daemon().name("user-stats-consumer").unstarted(this::work);
+        List<Worker> created = new ArrayList<>(batching.workers());
+        for (int i = 0; i < batching.workers(); i++) {
+            created.add(new Worker(i));
+        }
+        this.workers = List.copyOf(created);
     }
 
     /** Connects (in the background until the broker answers), declares the queues and starts consuming. */
     public void start() {
-        worker.start();
+        workers.forEach(worker -> worker.thread.start());
         connector.start();
     }
 
@@ -164,6 +213,13 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
         return Optional.ofNullable(lastConsumedOccurredAt);
     }
 
+    /** Deliveries received and not finished yet, or finished behind one that is not (for tests). */
+    int unfinishedDeliveries() {
+        synchronized (settleLock) {
+            return watermark.pending();
+        }
+    }
+
     private void connect() {
         Duration pause = Duration.ofMillis(200);
         while (!closing) {
@@ -172,14 +228,14 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
                 Channel channel = opened.createChannel();
                 Topology.declareStatsQueues(channel, settings.quorumQueues(), names);
                 channel.basicQos(batching.prefetch());
-                // The dispatch thread only hands the delivery over to the worker.
+                // The dispatch thread only decodes the delivery and hands it over to its user's worker.
                 channel.basicConsume(names.queue(), false, "user-stats",
-                        (tag, delivery) -> received.add(new Received(channel, delivery)),
+                        (tag, delivery) -> dispatch(channel, delivery),
                         tag -> LOG.warning("consumer cancelled: " + tag));
                 connection = opened;
                 LOG.info(() -> "consuming " + names.queue() + " at " + settings + " in batches of up to "
-                        + batching.maxBatch() + " (prefetch " + batching.prefetch() + ", linger "
-                        + batching.linger().toMillis() + " ms)");
+                        + batching.maxBatch() + " on " + batching.workers() + " workers (prefetch "
+                        + batching.prefetch() + ", linger " + batching.linger().toMillis() + " ms)");
                 return;
             } catch (IOException | TimeoutException | RuntimeException e) {
                 LOG.log(Level.WARNING, "cannot reach RabbitMQ at " + settings + " yet; retrying in " + pause.toMillis()
@@ -194,77 +250,181 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
         }
     }
 
-    // ---- the worker ----
+    // ---- the dispatch thread ----
 
-    private void work() {
-        List<Received> batch = new ArrayList<>(batching.maxBatch());
-        while (!closing) {
-            try {
-                if (!collect(batch)) {
-                    continue;
+    /**
+     * On amqp-client's dispatch thread, in queue order: decodes the delivery and hands it to its user's
+     * worker, or dead-letters it at once if it cannot be decoded.
+     */
+    private void dispatch(Channel channel, Delivery delivery) throws IOException {
+        UserActivity activity;
+        try {
+            activity = IntegrationEvents.toActivity(delivery.getBody());
+        } catch (IllegalArgumentException poison) {
+            LOG.warning(() -> "dead-lettering undecodable message " + delivery.getProperties().getMessageId()
+                    + ": " + poison.getMessage());
+            // Never registered in the watermark: it is settled before any later delivery is even registered.
+            synchronized (settleLock) {
+                channel.basicReject(delivery.getEnvelope().getDeliveryTag(), false);
+            }
+            observer.deadLettered();
+            return;
+        }
+        Received received = new Received(channel, delivery, activity);
+        synchronized (settleLock) {
+            watermark.delivered(received.tag());
+        }
+        workers.get(WorkerOfUser.of(activity.userId(), workers.size())).received.add(received);
+    }
+
+    // ---- settling deliveries ----
+
+    /**
+     * Marks deliveries finished in the watermark and sends the multiple ack it allows, if any.
+     *
+     * @param committed true if their batch committed; false if each was settled on its own already
+     */
+    private void finish(List<Received> deliveries, boolean committed) throws IOException {
+        synchronized (settleLock) {
+            long ackUpTo = 0;
+            Channel channel = null;
+            for (Received each : deliveries) {
+                if (!each.finished) {
+                    each.finished = true;
+                    ackUpTo = Math.max(ackUpTo, watermark.finished(each.tag(), committed));
+                    channel = each.channel;
                 }
-                process(batch);
-            } catch (InterruptedException e) {
-                return;
-            } catch (IOException | RuntimeException e) {
-                // Most likely the channel closed under us (a broker restart): whatever was not acked is
-                // redelivered after recovery, and the inbox makes what was committed a duplicate.
-                LOG.log(Level.WARNING, "could not finish a batch of " + batch.size() + " deliveries; the broker"
-                        + " redelivers what was not acknowledged", e);
+            }
+            if (ackUpTo > 0) {
+                // Every delivery up to ackUpTo is finished: committed (acked now) or settled on its own.
+                channel.basicAck(ackUpTo, true);
+            }
+        }
+    }
+
+    /** Hands one delivery back to the queue (or dead-letters it: {@code requeue} false) and marks it finished. */
+    private void settleAlone(Received delivery, boolean requeue) throws IOException {
+        synchronized (settleLock) {
+            try {
+                if (requeue) {
+                    delivery.channel.basicNack(delivery.tag(), false, true);
+                } else {
+                    delivery.channel.basicReject(delivery.tag(), false);
+                }
             } finally {
-                batch.clear();
+                finish(List.of(delivery), false);
             }
         }
     }
 
     /**
-     * Waits for a first delivery, then takes more until the batch is full or none came within the linger.
-     *
-     * @return false if nothing arrived for a while (so that the worker looks at {@link #closing})
+     * After a worker's batch broke off (most likely the channel closed under it): hands back to the queue
+     * what is not finished yet, if the channel still takes it, and marks it finished, so that the watermark
+     * moves on. Never marks such a delivery committed: a later multiple ack must not settle it.
      */
-    private boolean collect(List<Received> batch) throws InterruptedException {
-        Received first = received.poll(IDLE_POLL.toNanos(), TimeUnit.NANOSECONDS);
-        if (first == null) {
-            return false;
-        }
-        batch.add(first);
-        long linger = batching.linger().toNanos();
-        while (batch.size() < batching.maxBatch()) {
-            received.drainTo(batch, batching.maxBatch() - batch.size());
-            if (batch.size() >= batching.maxBatch()) {
-                break;
+    private void abandon(List<Received> batch) {
+        synchronized (settleLock) {
+            for (Received each : batch) {
+                if (each.finished) {
+                    continue;
+                }
+                try {
+                    each.channel.basicNack(each.tag(), false, true);
+                } catch (IOException | RuntimeException closed) {
+                    // The broker redelivers it anyway once the channel is gone.
+                }
+                try {
+                    finish(List.of(each), false);
+                } catch (IOException | RuntimeException closed) {
+                    // The ack it allowed is lost with the channel; the broker redelivers, the inbox dedups.
+                }
             }
-            Received next = received.poll(linger, TimeUnit.NANOSECONDS);
-            if (next == null) {
-                break;
-            }
-            batch.add(next);
         }
-        return true;
     }
 
-    /** A decoded delivery of the batch. */
-    private record Decoded(Received received, UserActivity activity) {
+    // ---- the workers ----
+
+    /** One worker: its users' deliveries, its batches, its transactions. */
+    private final class Worker {
+        /** Deliveries handed over by the dispatch thread; at most {@link Batching#prefetch} thanks to the QoS. */
+        final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+        final Thread thread;
+
+        Worker(int index) {
+            this.thread = Thread.ofPlatform().daemon().name("user-stats-consumer-" + index).unstarted(this::work);
+        }
+
+        private void work() {
+            List<Received> batch = new ArrayList<>(batching.maxBatch());
+            while (!closing) {
+                try {
+                    if (!collect(batch)) {
+                        continue;
+                    }
+                    process(batch);
+                } catch (InterruptedException e) {
+                    abandon(batch);
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    // Most likely the channel closed under us (a broker restart, a cut): whatever was not acked
+                    // is redelivered after recovery, and the inbox makes what was committed a duplicate.
+                    LOG.log(Level.WARNING, "could not finish a batch of " + batch.size() + " deliveries; the broker"
+                            + " redelivers what was not acknowledged", e);
+                    abandon(batch);
+                } finally {
+                    batch.clear();
+                }
+            }
+        }
+
+        /**
+         * Waits for a first delivery, then takes more until the batch is full or the linger, counted from
+         * that first delivery, is over.
+         *
+         * @return false if nothing arrived for a while (so that the worker looks at {@link #closing})
+         */
+        private boolean collect(List<Received> batch) throws InterruptedException {
+            Received first = received.poll(IDLE_POLL.toNanos(), TimeUnit.NANOSECONDS);
+            if (first == null) {
+                return false;
+            }
+            batch.add(first);
+            long deadline = System.nanoTime() + batching.linger().toNanos();
+            while (batch.size() < batching.maxBatch()) {
+                received.drainTo(batch, batching.maxBatch() - batch.size());
+                if (batch.size() >= batching.maxBatch()) {
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                Received next = received.poll(left, TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    break;
+                }
+                batch.add(next);
+            }
+            return true;
+        }
     }
 
     private void process(List<Received> batch) throws IOException {
-        List<Decoded> decoded = new ArrayList<>(batch.size());
-        for (Received each : batch) {
-            Delivery delivery = each.delivery();
-            try {
-                decoded.add(new Decoded(each, IntegrationEvents.toActivity(delivery.getBody())));
-            } catch (IllegalArgumentException poison) {
-                LOG.warning(() -> "dead-lettering undecodable message " + delivery.getProperties().getMessageId()
-                        + ": " + poison.getMessage());
-                each.channel().basicReject(each.tag(), false);
-                observer.deadLettered();
-            }
+        apply(batch, true);
+    }
+
+    /**
+     * Applies deliveries in one transaction; if that fails for a reason other than the database being
+     * unreachable, in two halves, each split again while it fails, down to the failing delivery alone,
+     * which is consumed as before batching ({@link #handle}).
+     *
+     * @param whole whether this is a worker's whole batch (for the log)
+     */
+    private void apply(List<Received> part, boolean whole) throws IOException {
+        List<UserActivity> activities = new ArrayList<>(part.size());
+        for (Received each : part) {
+            activities.add(each.activity);
         }
-        if (decoded.isEmpty()) {
-            return;
-        }
-        List<UserActivity> activities = decoded.stream().map(Decoded::activity).toList();
-        Received last = decoded.getLast().received();
         Duration backoff = Duration.ofMillis(100);
         for (int attempt = 1; ; attempt++) {
             try {
@@ -274,47 +434,53 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
                 break;
             } catch (StoreUnavailableException outage) {
                 if (attempt >= TRANSIENT_ATTEMPTS) {
-                    LOG.warning(() -> "handing a batch of " + activities.size() + " events back to the queue: "
+                    LOG.warning(() -> "handing " + activities.size() + " events back to the queue: "
                             + outage.getMessage());
-                    // Every earlier delivery is settled already, so this hands back exactly this batch.
-                    last.channel().basicNack(last.tag(), true, true);
+                    for (Received each : part) {
+                        settleAlone(each, true);
+                    }
                     return;
                 }
                 pause(backoff);
                 backoff = backoff.multipliedBy(2);
             } catch (RuntimeException failure) {
-                // Nothing of the batch was committed. One by one, as before batching, the failing message
-                // is handed back (or dead-lettered after maxDeliveries) and the others are applied.
-                if (failure instanceof UserDirectoryUnavailableException) {
-                    LOG.fine(() -> "a batch needs user-service, which is unavailable: consuming its "
-                            + activities.size() + " events one by one");
-                } else {
-                    LOG.log(Level.WARNING, "a batch of " + activities.size() + " events failed; consuming them one"
-                            + " by one to find the failing one", failure);
+                // Nothing of it was committed.
+                if (part.size() == 1) {
+                    handle(part.getFirst());
+                    return;
                 }
-                for (Decoded each : decoded) {
-                    handle(each.received().channel(), each.received().delivery(), each.activity());
+                if (whole) {
+                    if (failure instanceof UserDirectoryUnavailableException) {
+                        LOG.fine(() -> "a batch needs user-service, which is unavailable: applying its "
+                                + activities.size() + " events in halves to isolate the ones that need it");
+                    } else {
+                        LOG.log(Level.WARNING, "a batch of " + activities.size() + " events failed; applying it in"
+                                + " halves to isolate the failing one", failure);
+                    }
                 }
+                int half = part.size() / 2;
+                apply(part.subList(0, half), false);
+                apply(part.subList(half, part.size()), false);
                 return;
             }
         }
-        // Only after the commit, and for the whole batch at once: every earlier delivery is settled already.
-        last.channel().basicAck(last.tag(), true);
+        // Only after the commit: acked as soon as no earlier delivery of any worker is unfinished.
+        finish(part, true);
         if (!failedDeliveries.isEmpty()) {
             activities.forEach(activity -> failedDeliveries.remove(activity.eventId()));
         }
     }
 
-    /** One message alone, as before batching: the fallback of a batch that failed. */
-    private void handle(Channel channel, Delivery delivery, UserActivity activity) throws IOException {
-        long tag = delivery.getEnvelope().getDeliveryTag();
+    /** One delivery alone, as before batching: where the halving of a failed batch ends. */
+    private void handle(Received received) throws IOException {
+        UserActivity activity = received.activity;
         Duration backoff = Duration.ofMillis(100);
         for (int attempt = 1; ; attempt++) {
             try {
                 lastConsumedOccurredAt = activity.occurredAt();
                 // The use case reports its result to the observer itself; here only the ack is left.
                 consume.consume(activity);
-                channel.basicAck(tag, false);
+                finish(List.of(received), true);
                 if (!failedDeliveries.isEmpty()) {
                     failedDeliveries.remove(activity.eventId());
                 }
@@ -322,25 +488,25 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
             } catch (UserDirectoryUnavailableException | StoreUnavailableException outage) {
                 if (attempt >= TRANSIENT_ATTEMPTS) {
                     LOG.warning(() -> "handing event " + activity.eventId() + " back to the queue: " + outage.getMessage());
-                    channel.basicNack(tag, false, true);
+                    settleAlone(received, true);
                     return;
                 }
                 pause(backoff);
                 backoff = backoff.multipliedBy(2);
             } catch (RuntimeException failure) {
-                long deliveries = Math.max(previousDeliveries(delivery),
+                long deliveries = Math.max(previousDeliveries(received.delivery),
                         failedDeliveries.getOrDefault(activity.eventId(), 0L)) + 1;
                 if (deliveries >= maxDeliveries) {
                     failedDeliveries.remove(activity.eventId());
                     LOG.log(Level.SEVERE, "dead-lettering event " + activity.eventId() + " after " + deliveries
                             + " deliveries", failure);
-                    channel.basicReject(tag, false);
+                    settleAlone(received, false);
                     observer.deadLettered();
                 } else {
                     failedDeliveries.put(activity.eventId(), deliveries);
                     LOG.log(Level.WARNING, "event " + activity.eventId() + " failed (delivery " + deliveries + " of "
                             + maxDeliveries + "); requeued", failure);
-                    channel.basicNack(tag, false, true);
+                    settleAlone(received, true);
                 }
                 return;
             }
@@ -367,8 +533,12 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
         closing = true;
         connector.interrupt();
         try {
-            // Let the batch in hand finish (and be acked); what is still buffered is redelivered.
-            worker.join(Duration.ofSeconds(10));
+            // Let the batches in hand finish (and be acked); what is still buffered is redelivered.
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            for (Worker worker : workers) {
+                long left = Math.max(1, deadline - System.nanoTime());
+                worker.thread.join(Duration.ofNanos(left));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

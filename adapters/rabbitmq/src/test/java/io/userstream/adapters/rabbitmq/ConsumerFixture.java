@@ -77,7 +77,13 @@ final class ConsumerFixture implements AutoCloseable {
 
     /** Starts the consumer and waits until it consumes. */
     RabbitUserActivityConsumer start(RabbitUserActivityConsumer.Batching batching, int maxDeliveries) {
-        consumer = new RabbitUserActivityConsumer(RABBIT, useCase, observer, maxDeliveries, batching, names);
+        return start(batching, maxDeliveries, RABBIT);
+    }
+
+    /** Starts the consumer on a broker address of the test's (a proxy's) and waits until it consumes. */
+    RabbitUserActivityConsumer start(RabbitUserActivityConsumer.Batching batching, int maxDeliveries,
+                                     RabbitSettings rabbit) {
+        consumer = new RabbitUserActivityConsumer(rabbit, useCase, observer, maxDeliveries, batching, names);
         consumer.start();
         await("the consumer consumes", Duration.ofSeconds(30), consumer::isConsuming);
         return consumer;
@@ -126,6 +132,43 @@ final class ConsumerFixture implements AutoCloseable {
         }
         directory.histories.put(user, List.copyOf(history));
         return history;
+    }
+
+    /** Event ids in the inbox ({@code processed_events}) of the fixture's schema. */
+    long inboxSize() {
+        try (java.sql.Connection sql = DriverManager.getConnection(DB_URL, DB_USER, "");
+             Statement statement = sql.createStatement();
+             java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM " + schema + ".processed_events")) {
+            rows.next();
+            return rows.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Publishes the users' histories interleaved at random, each user's events in order; returns them as published. */
+    List<UserActivity> publishInterleaved(List<List<UserActivity>> users, java.util.Random random) throws Exception {
+        List<UserActivity> published = new ArrayList<>();
+        int[] next = new int[users.size()];
+        List<Integer> open = new ArrayList<>();
+        for (int u = 0; u < users.size(); u++) {
+            open.add(u);
+        }
+        while (!open.isEmpty()) {
+            int pick = random.nextInt(open.size());
+            int u = open.get(pick);
+            published.add(users.get(u).get(next[u]++));
+            if (next[u] == users.get(u).size()) {
+                java.util.Collections.swap(open, pick, open.size() - 1);
+                open.removeLast();
+            }
+        }
+        admin.confirmSelect();
+        for (UserActivity event : published) {
+            publish(event);
+        }
+        admin.waitForConfirmsOrDie(60_000);
+        return published;
     }
 
     long messageCount(String queue) {
@@ -228,6 +271,8 @@ final class ConsumerFixture implements AutoCloseable {
         final ConsumeUserActivityUseCase delegate;
         final AtomicInteger singles = new AtomicInteger();
         final AtomicInteger batches = new AtomicInteger();
+        /** How long each batch takes longer than it does: to slow the consumer down for a test. */
+        volatile Duration batchDelay = Duration.ZERO;
 
         CountingUseCase(ConsumeUserActivityUseCase delegate) {
             this.delegate = delegate;
@@ -242,6 +287,14 @@ final class ConsumerFixture implements AutoCloseable {
         @Override
         public List<ConsumeResult> consumeAll(List<UserActivity> activities) {
             batches.incrementAndGet();
+            Duration delay = batchDelay;
+            if (!delay.isZero()) {
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return delegate.consumeAll(activities);
         }
     }

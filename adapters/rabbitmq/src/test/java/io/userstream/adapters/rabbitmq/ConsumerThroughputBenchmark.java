@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * How fast the stats consumer drains its queue, against a bare consume-and-ack loop on the same kind of
  * queue (quorum, same prefetch, same messages), on the real RabbitMQ and PostgreSQL. Not a test: run with
- * {@code ops/bench-consumer.sh [events=20000] [users=1000] [rounds=3] [batch=500]}.
+ * {@code ops/bench-consumer.sh [events=20000] [users=1000] [rounds=3] [batch] [workers]} (batch and workers:
+ * the defaults of {@link RabbitUserActivityConsumer.Batching#DEFAULT}, prefetch twice the batch per worker).
  *
  * <p>Each round publishes the events (each user's in order, interleaved) to a fresh queue, then times
  * (1) a bare consumer that acks every message as it arrives, (2) the stats consumer with the default
@@ -32,10 +33,10 @@ public final class ConsumerThroughputBenchmark {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int users = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        RabbitUserActivityConsumer.Batching batching = args.length > 3
-                ? new RabbitUserActivityConsumer.Batching(Integer.parseInt(args[3]), 2 * Integer.parseInt(args[3]),
-                        RabbitUserActivityConsumer.Batching.DEFAULT.linger())
-                : RabbitUserActivityConsumer.Batching.DEFAULT;
+        RabbitUserActivityConsumer.Batching defaults = RabbitUserActivityConsumer.Batching.DEFAULT;
+        RabbitUserActivityConsumer.Batching batching = RabbitUserActivityConsumer.Batching.of(
+                args.length > 3 ? Integer.parseInt(args[3]) : defaults.maxBatch(),
+                args.length > 4 ? Integer.parseInt(args[4]) : defaults.workers(), defaults.linger());
         System.out.printf("%d events of %d users, batching %s%n", events, users, batching);
         for (int round = 1; round <= rounds; round++) {
             double bare = bareRate(events, users, batching.prefetch());
