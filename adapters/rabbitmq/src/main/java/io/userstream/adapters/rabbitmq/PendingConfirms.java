@@ -84,13 +84,15 @@ final class PendingConfirms {
 
     /**
      * The broker returned the message {@code messageId} as unroutable. It does so before that message's ack,
-     * so its batch is known to have failed by the time the batch is fully acked.
+     * so its batch is known to have failed by the time the batch is fully acked. A return does not say which
+     * publication it is for, and after a failure the relay may publish an event again while its first
+     * publication is still unconfirmed: every batch holding the id counts it, so the one that was returned
+     * fails for sure (another failing too only costs publishing it again).
      */
     void returned(String messageId) {
         for (Batch batch : batches.values()) {
             if (batch.ids.contains(messageId)) {
                 batch.returned();
-                return;
             }
         }
     }
