@@ -26,7 +26,10 @@ import java.util.logging.Logger;
  * <p>The parts, each with one job: {@link EventLog} reads the gap-safe log; {@link BatchApplier} applies one
  * batch and moves the checkpoint in one transaction; {@link BatchSizer} sizes the batches and narrows a
  * failing batch down to its culprit; {@link FailingEventPolicy} retries, parks or stops on it;
- * {@link RebuildDriver} rebuilds into a shadow table and swaps it in. This class only holds the session.
+ * {@link RebuildDriver} rebuilds into a shadow table and swaps it in; {@link InFlightBatches} holds the batches
+ * whose effect is still in flight when the projection pipelines it (the outbox relay waiting for the broker's
+ * confirms), and this runner then waits for the oldest of them or a notification, whichever comes first. This
+ * class only holds the session.
  *
  * <p>Exclusivity is a session-level advisory lock held by this runner's connection: if the process dies or
  * the connection is cut, the lock goes with it, and a standby (trying every {@code takeoverInterval}) takes
