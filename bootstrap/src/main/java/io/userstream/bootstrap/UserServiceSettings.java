@@ -121,7 +121,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         projections.get("attempts").asInt().orElse(defaults.maxAttempts()),
                         Duration.ofMillis(projections.get("backoff").asLong().orElse(defaults.retryBackoff().toMillis())),
                         SubscriptionSettings.FailurePolicy.valueOf(projections.get("policy").asString()
-                                .orElse(defaults.onFailure().name()).toUpperCase(Locale.ROOT))),
+                                .orElse(defaults.onFailure().name()).toUpperCase(Locale.ROOT)),
+                        projections.get("inflight").asInt().orElse(defaults.maxInFlight())),
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
                         ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),

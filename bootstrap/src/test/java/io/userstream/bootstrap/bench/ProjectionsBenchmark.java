@@ -20,8 +20,10 @@ import io.userstream.adapters.rabbitmq.RabbitSettings;
 import io.userstream.adapters.rabbitmq.RabbitUserActivityConsumer;
 import io.userstream.application.port.in.CommandContext;
 import io.userstream.application.port.in.CreateUserUseCase;
+import io.userstream.application.port.out.IntegrationEventPublisher;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.ProjectionObserver;
+import io.userstream.application.port.out.RecordedUserEvent;
 import io.userstream.application.port.out.StatsObserver;
 import io.userstream.application.port.out.UserDirectory;
 import io.userstream.application.service.UserCommandService;
@@ -64,6 +66,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -619,9 +622,19 @@ public final class ProjectionsBenchmark {
             Set<UUID> handed = java.util.concurrent.ConcurrentHashMap.newKeySet();
             try (RabbitIntegrationEventPublisher rabbit = new RabbitIntegrationEventPublisher(RABBIT);
                  PostgresProjections projections = PostgresProjections.forUserService(database, settings,
-                         ProjectionObserver.NONE, events -> {
-                             rabbit.publish(events);
-                             events.forEach(event -> handed.add(event.eventId()));
+                         ProjectionObserver.NONE, new IntegrationEventPublisher() {
+                             @Override
+                             public void publish(List<RecordedUserEvent> events) {
+                                 rabbit.publish(events);
+                                 events.forEach(event -> handed.add(event.eventId()));
+                             }
+
+                             // The relay publishes asynchronously (pipelined): count what it hands over.
+                             @Override
+                             public CompletionStage<Void> publishAsync(List<RecordedUserEvent> events) {
+                                 events.forEach(event -> handed.add(event.eventId()));
+                                 return rabbit.publishAsync(events);
+                             }
                          })) {
                 start = System.nanoTime();
                 projections.start();

@@ -6,6 +6,7 @@ import io.userstream.application.port.out.IntegrationEventPublisher;
 import io.userstream.application.port.out.RecordedUserEvent;
 
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Meters the outbox relay's publishing: {@code outbox_published_total} (events the broker confirmed)
@@ -34,5 +35,17 @@ public final class MeteredIntegrationEventPublisher implements IntegrationEventP
             throw e;
         }
         published.increment(events.size());
+    }
+
+    @Override
+    public CompletionStage<Void> publishAsync(List<RecordedUserEvent> events) {
+        // Counted when the broker's answer comes, on whichever thread completes the stage.
+        return delegate.publishAsync(events).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                failures.increment();
+            } else {
+                published.increment(events.size());
+            }
+        });
     }
 }

@@ -11,6 +11,8 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -29,6 +31,14 @@ import java.util.logging.Logger;
  * and slow every snapshot in the cluster) and the culprit is isolated by reading smaller batches
  * ({@link BatchSizer}); an event that fails alone goes to the {@link FailingEventPolicy}. An event that
  * cannot even be decoded is found before any SQL runs: the batch stops short of it.
+ *
+ * <p>A projection that pipelines its effect ({@link Projection#pipelinesEffect}, the outbox relay) is stepped
+ * differently on the live track: a batch's transaction only reads it and starts its effect, and the position
+ * is committed in a transaction of its own once that batch and every earlier one completed
+ * ({@link InFlightBatches}); meanwhile the next batches are read after the newest one in flight. A failed
+ * effect throws {@link EffectFailed} as before, and the runner resumes from the committed checkpoint. An
+ * event's own failure is only acted on (retried, parked, stopped before) once nothing is in flight, so that
+ * the position it moves from is the committed one.
  */
 final class BatchApplier {
 
@@ -41,11 +51,23 @@ final class BatchApplier {
      *                   behind the horizon (an older transaction still running, see {@link EventLog}). Whatever
      *                   ends that transaction need not send a NOTIFY, so the caller must look again soon
      *                   rather than wait for one.
+     * @param inFlight   the oldest batch whose effect is in flight (pipelined), or null: once it completes, the
+     *                   next step can move the checkpoint (and may read again), so the caller should not wait
+     *                   much longer than that
      */
-    record Result(boolean progressed, String stoppedOn, boolean heldBack) {
+    record Result(boolean progressed, String stoppedOn, boolean heldBack, CompletableFuture<Void> inFlight) {
         static final Result IDLE = new Result(false, null, false);
         static final Result HELD_BACK = new Result(false, null, true);
         static final Result PROGRESSED = new Result(true, null, false);
+
+        Result(boolean progressed, String stoppedOn, boolean heldBack) {
+            this(progressed, stoppedOn, heldBack, null);
+        }
+
+        /** This result, noting the oldest batch in flight ({@code oldest}, may be null). */
+        Result awaiting(CompletableFuture<Void> oldest) {
+            return oldest == null ? this : new Result(progressed, stoppedOn, heldBack, oldest);
+        }
     }
 
     /** The rebuild this track belongs to has ended or been replaced: its driver must stop. */
@@ -85,6 +107,8 @@ final class BatchApplier {
         String undecodable;
         Checkpoint reached;
         boolean heldBack;
+        /** The effect a pipelined batch started. */
+        CompletionStage<Void> effect;
     }
 
     /**
@@ -93,6 +117,49 @@ final class BatchApplier {
      * effect ({@link EffectFailed}) and for a superseded rebuild.
      */
     Result step(Connection connection, Track track) throws SQLException {
+        if (!projection.pipelinesEffect() || track.isRebuild()) {
+            return read(connection, track, false);
+        }
+        boolean committed = commitCompleted(connection, track);
+        Result read = track.inFlight.room() == 0 ? Result.IDLE : read(connection, track, true);
+        if (committed && !read.progressed() && read.stoppedOn() == null) {
+            read = Result.PROGRESSED;
+        }
+        return read.awaiting(track.inFlight.oldest());
+    }
+
+    /**
+     * Commits the track's position past the batches in flight whose effect completed, oldest first, up to
+     * the first that has not; true if it moved. Throws {@link EffectFailed} if that first one failed: it and
+     * every later batch are forgotten, and the track resumes from the committed position.
+     */
+    private boolean commitCompleted(Connection connection, Track track) throws SQLException {
+        InFlightBatches.Completed completed = track.inFlight.takeCompleted();
+        boolean moved = completed != null && SessionConnections.inTransaction(connection, () -> {
+            lockTrack(connection, track);
+            if (!syncPosition(connection, track)) {
+                return false;   // Moved meanwhile (restarted from the beginning): what was in flight is behind.
+            }
+            savePosition(connection, track, completed.reached(), completed.events(), "RUNNING", null);
+            return true;
+        });
+        if (moved) {
+            track.checkpoint = completed.reached();
+            track.clearFailure();
+            observer.processed(track.subscription, completed.events());
+        }
+        RuntimeException failure = track.inFlight.takeFailure();
+        if (failure != null) {
+            throw new EffectFailed(failure);
+        }
+        return moved;
+    }
+
+    /**
+     * Reads the track's next batch and applies it; {@code pipelined}: reads after the batches in flight, starts
+     * the batch's effect and adds it to them, without moving the position.
+     */
+    private Result read(Connection connection, Track track, boolean pipelined) throws SQLException {
         if (track.waitsForRetry()) {
             return Result.IDLE;
         }
@@ -102,9 +169,11 @@ final class BatchApplier {
             SessionConnections.inTransaction(connection, () -> {
                 lockTrack(connection, track);
                 syncPosition(connection, track);
-                attempt.read = log.after(connection, track.checkpoint, track.sizer.limit());
+                Checkpoint from = pipelined ? track.inFlight.readFrom(track.checkpoint) : track.checkpoint;
+                int limit = pipelined ? Math.min(track.sizer.limit(), track.inFlight.room()) : track.sizer.limit();
+                attempt.read = log.after(connection, from, limit);
                 if (attempt.read.isEmpty()) {
-                    attempt.heldBack = log.anyAfter(connection, track.checkpoint);
+                    attempt.heldBack = log.anyAfter(connection, from);
                     return null;
                 }
                 attempt.decoded = decode(attempt.read, attempt);
@@ -113,12 +182,19 @@ final class BatchApplier {
                 }
                 projection.beginBatch();
                 projection.applyBatch(connection, track.table, attempt.decoded);
+                Checkpoint reached = attempt.read.get(attempt.decoded.size() - 1).checkpoint();
                 try {
+                    if (pipelined) {
+                        // Nothing to write: the position moves once the effect completed (commitCompleted).
+                        attempt.effect = projection.startEffect();
+                        attempt.reached = reached;
+                        return null;
+                    }
                     projection.beforeCommit();
                 } catch (RuntimeException e) {
                     throw new EffectFailed(e);
                 }
-                attempt.reached = attempt.read.get(attempt.decoded.size() - 1).checkpoint();
+                attempt.reached = reached;
                 savePosition(connection, track, attempt.reached, attempt.decoded.size(), "RUNNING", null);
                 return null;
             });
@@ -127,7 +203,15 @@ final class BatchApplier {
                     || isConnectionLost(connection) || isTransient(e)) {
                 throw e;
             }
+            if (pipelined && !track.inFlight.isEmpty()) {
+                return Result.IDLE;   // Acted on once the batches before it are committed (see the class comment).
+            }
             return batchFailed(connection, track, attempt.read.subList(0, attempt.decoded.size()), describe(e));
+        }
+        if (attempt.reached != null && pipelined) {
+            track.inFlight.add(attempt.reached, attempt.decoded.size(), attempt.effect);
+            track.sizer.committed(attempt.decoded.size(), Duration.ofNanos(System.nanoTime() - started), attempt.reached);
+            return Result.PROGRESSED;
         }
         if (attempt.reached != null) {
             int applied = attempt.decoded.size();
@@ -138,6 +222,9 @@ final class BatchApplier {
                 observer.processed(track.subscription, applied);
             }
             return Result.PROGRESSED;
+        }
+        if (attempt.undecodable != null && pipelined && !track.inFlight.isEmpty()) {
+            return Result.IDLE;   // Acted on once the batches before it are committed (see the class comment).
         }
         if (attempt.undecodable != null) {
             // The first event of the batch cannot be decoded: it is the culprit, no SQL needed to tell.

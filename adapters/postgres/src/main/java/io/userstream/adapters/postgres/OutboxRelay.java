@@ -7,6 +7,8 @@ import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The transactional outbox's relay: a subscription like any projection, whose effect is publishing.
@@ -55,6 +57,22 @@ final class OutboxRelay implements Projection {
             publisher.publish(List.copyOf(batch));
             batch.clear();
         }
+    }
+
+    @Override
+    public boolean pipelinesEffect() {
+        return true;
+    }
+
+    @Override
+    public CompletionStage<Void> startEffect() {
+        List<RecordedUserEvent> batch = batches.get();
+        if (batch.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletionStage<Void> confirmed = publisher.publishAsync(List.copyOf(batch));
+        batch.clear();
+        return confirmed;
     }
 
     @Override

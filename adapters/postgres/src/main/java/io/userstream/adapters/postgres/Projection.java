@@ -8,6 +8,8 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A read model kept in PostgreSQL from the event log. Its effects run in the subscription's
@@ -73,5 +75,27 @@ interface Projection {
      * events whose effect is done. Throwing rolls the batch back; it is read and applied again.
      */
     default void beforeCommit() {
+    }
+
+    /**
+     * Whether the live track may pipeline this projection's effect: start it with {@link #startEffect} instead
+     * of completing it in {@link #beforeCommit}, read the next batches while it completes, and commit each
+     * batch's position once it and every earlier batch completed ({@link InFlightBatches}). Worth it for an
+     * effect that waits on something slow outside PostgreSQL (the broker's confirms). A rebuild and an
+     * operator's replay still use {@link #beforeCommit}.
+     */
+    default boolean pipelinesEffect() {
+        return false;
+    }
+
+    /**
+     * Called instead of {@link #beforeCommit} when the effect is pipelined: starts the batch's effect and
+     * returns without waiting for it. The stage completes when the effect is done, and fails if it is not;
+     * a stage that fails makes the track resume from its committed checkpoint. Throwing means it could not
+     * even start, like {@link #beforeCommit} throwing.
+     */
+    default CompletionStage<Void> startEffect() {
+        beforeCommit();
+        return CompletableFuture.completedFuture(null);
     }
 }

@@ -10,6 +10,11 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,7 +26,10 @@ import java.util.logging.Logger;
  * <p>The parts, each with one job: {@link EventLog} reads the gap-safe log; {@link BatchApplier} applies one
  * batch and moves the checkpoint in one transaction; {@link BatchSizer} sizes the batches and narrows a
  * failing batch down to its culprit; {@link FailingEventPolicy} retries, parks or stops on it;
- * {@link RebuildDriver} rebuilds into a shadow table and swaps it in. This class only holds the session.
+ * {@link RebuildDriver} rebuilds into a shadow table and swaps it in; {@link InFlightBatches} holds the batches
+ * whose effect is still in flight when the projection pipelines it (the outbox relay waiting for the broker's
+ * confirms), and this runner then waits for the oldest of them or a notification, whichever comes first. This
+ * class only holds the session.
  *
  * <p>Exclusivity is a session-level advisory lock held by this runner's connection: if the process dies or
  * the connection is cut, the lock goes with it, and a standby (trying every {@code takeoverInterval}) takes
@@ -40,6 +48,11 @@ final class SubscriptionRunner implements AutoCloseable {
     /** How soon a track held back by the horizon looks again; doubling up to the last, while it stays held. */
     private static final Duration HELD_BACK_FIRST_WAIT = Duration.ofMillis(2);
     private static final Duration HELD_BACK_LAST_WAIT = Duration.ofMillis(100);
+    /**
+     * How long a wait for a batch in flight goes without looking for notifications: how late, at most, new
+     * events are published while the broker is still confirming earlier ones.
+     */
+    private static final Duration EFFECT_SLICE = Duration.ofMillis(2);
 
     private final SessionConnections sessions;
     private final Projection projection;
@@ -118,7 +131,7 @@ final class SubscriptionRunner implements AutoCloseable {
         try (Statement listen = connection.createStatement()) {
             listen.execute("LISTEN " + AppendNotifier.CHANNEL);
         }
-        Track live = Track.live(name(), projection.table(), settings.batchSize());
+        Track live = Track.live(name(), projection.table(), settings.batchSize(), settings.maxInFlight());
         long nextRebuildCheck = 0;
         Duration heldBackWait = HELD_BACK_FIRST_WAIT;
         while (!stopping) {
@@ -134,6 +147,13 @@ final class SubscriptionRunner implements AutoCloseable {
             }
             if (step.progressed() || notified) {
                 heldBackWait = HELD_BACK_FIRST_WAIT;
+            } else if (step.inFlight() != null) {
+                // A pipelined batch waits for its effect (the broker's confirm): step again as soon as it completes
+                // (to commit the checkpoint) or new events are committed (to publish them meanwhile).
+                awaitEffect(connection, step.inFlight(), step.heldBack() ? heldBackWait : settings.pollInterval());
+                if (step.heldBack()) {
+                    heldBackWait = min(heldBackWait.multipliedBy(2), HELD_BACK_LAST_WAIT);
+                }
             } else if (step.heldBack()) {
                 // Committed events wait behind an older transaction whose end may send no NOTIFY (a batch of
                 // another subscription, a transaction in another database): look again soon, backing off.
@@ -251,6 +271,33 @@ final class SubscriptionRunner implements AutoCloseable {
             wait = untilRetry;
         }
         pg.getNotifications((int) Math.max(1, wait.toMillis()));
+    }
+
+    /**
+     * Waits until {@code effect} completes (either way), a notification arrives, or {@code atMost} passed. The
+     * driver cannot wait for a notification and a future at once, so this waits for the future in slices of
+     * {@link #EFFECT_SLICE} and looks for notifications (already received, no round trip) in between.
+     */
+    private void awaitEffect(Connection connection, Future<?> effect, Duration atMost) throws SQLException {
+        long deadline = System.nanoTime() + atMost.toNanos();
+        while (!stopping && !effect.isDone()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                effect.get(Math.min(left, EFFECT_SLICE.toNanos()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                // Not yet: see whether new events came meanwhile.
+            } catch (ExecutionException | CancellationException e) {
+                return;   // Failed: the next step finds out.
+            } catch (InterruptedException e) {
+                return;   // close() interrupts to stop promptly; the loop checks `stopping`.
+            }
+            if (drainNotifications(connection)) {
+                return;
+            }
+        }
     }
 
     private void pause(Duration duration) {

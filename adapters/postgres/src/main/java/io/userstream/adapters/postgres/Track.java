@@ -8,7 +8,9 @@ import java.time.temporal.ChronoUnit;
  * One read position in the log and the table it feeds: the live table (the subscription's checkpoint), or
  * a rebuild's shadow (the rebuild's checkpoint, of one rebuild: {@code generation} is its start time). Also
  * holds the adaptive batch size and the event it keeps failing on (position, attempts, when it is due
- * again). Used by one thread: the runner's (live) or the rebuild driver's.
+ * again), and, for a projection that pipelines its effect, the batches still in flight ({@link InFlightBatches};
+ * {@link #checkpoint} is then the committed position, and reading goes on after the newest batch in flight).
+ * Used by one thread: the runner's (live) or the rebuild driver's.
  */
 final class Track {
 
@@ -17,26 +19,31 @@ final class Track {
     /** The rebuild's start time (its identity: a later rebuild has another); null for the live track. */
     final Instant generation;
     final BatchSizer sizer;
+    /** Batches whose effect is started but not known complete; only the live track of a pipelining projection has any. */
+    final InFlightBatches inFlight;
     Checkpoint checkpoint;
     private long failingPosition = -1;
     private int attempts;
     private Instant retryAt = Instant.MIN;
 
-    private Track(String subscription, String table, Instant generation, int maxBatch, Checkpoint checkpoint) {
+    private Track(String subscription, String table, Instant generation, int maxBatch, int maxInFlight,
+                  Checkpoint checkpoint) {
         this.subscription = subscription;
         this.table = table;
         this.generation = generation;
         this.sizer = new BatchSizer(maxBatch);
+        this.inFlight = new InFlightBatches(maxInFlight);
         this.checkpoint = checkpoint;
     }
 
-    static Track live(String subscription, String table, int maxBatch) {
-        return new Track(subscription, table, null, maxBatch, Checkpoint.START);
+    static Track live(String subscription, String table, int maxBatch, int maxInFlight) {
+        return new Track(subscription, table, null, maxBatch, maxInFlight, Checkpoint.START);
     }
 
+    /** A rebuild applies its batches one at a time: nothing in flight. */
     static Track rebuild(String subscription, String shadowTable, Instant generation, int maxBatch,
                          Checkpoint checkpoint) {
-        return new Track(subscription, shadowTable, generation, maxBatch, checkpoint);
+        return new Track(subscription, shadowTable, generation, maxBatch, 1, checkpoint);
     }
 
     boolean isRebuild() {
@@ -78,6 +85,9 @@ final class Track {
     /** Moves to {@code at}, which another transaction (a swap) wrote: whatever was failing is behind. */
     void restartAt(Checkpoint at) {
         checkpoint = at;
+        // Batches in flight were read from the old position: their effects may still complete, but their
+        // positions mean nothing now (what they did is done again from here).
+        inFlight.clear();
         clearFailure();
         sizer.reset();
     }
