@@ -153,7 +153,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 group.get("commit").asBoolean().orElse(defaults.enabled()),
                 group.get("committers").asInt().orElse(defaults.committers()),
                 group.get("max").asInt().orElse(defaults.maxGroup()),
-                Duration.ofMillis(group.get("wait").asLong().orElse(defaults.maxWait().toMillis())));
+                Duration.ofMillis(group.get("wait").asLong().orElse(defaults.maxWait().toMillis())),
+                group.get("inline").asInt().orElse(defaults.inline()));
     }
 
     /**

@@ -51,7 +51,7 @@ class UserServiceSettingsTest {
         assertThat(settings(Map.of()).groupCommit()).isEqualTo(GroupCommitSettings.DEFAULTS);
         assertThat(settings(Map.of("userstream.events.group.commit", "false")).groupCommit().enabled()).isFalse();
         assertThat(settings(Map.of("userstream.events.group.committers", "3", "userstream.events.group.max", "64",
-                "userstream.events.group.wait", "500")).groupCommit())
-                .isEqualTo(new GroupCommitSettings(true, 3, 64, Duration.ofMillis(500)));
+                "userstream.events.group.wait", "500", "userstream.events.group.inline", "2")).groupCommit())
+                .isEqualTo(new GroupCommitSettings(true, 3, 64, Duration.ofMillis(500), 2));
     }
 }

@@ -84,8 +84,10 @@ final class GroupCommitter<T, R> implements AutoCloseable {
     private final Condition queued = lock.newCondition();
     /** Guarded by {@link #lock}: requests no committer has taken yet, oldest first. */
     private final ArrayDeque<Slot<T, R>> queue = new ArrayDeque<>();
-    /** Guarded by {@link #lock}: a request is being written on its caller's thread. */
-    private boolean inline;
+    /** Requests written at once on their callers' threads at most ({@link GroupCommitSettings#inline}). */
+    private final int maxInline;
+    /** Guarded by {@link #lock}: requests being written on their callers' threads. */
+    private int inline;
     /** Guarded by {@link #lock}: groups the committer threads are writing now. */
     private int committing;
     /** Guarded by {@link #lock}: the committer threads, started with the first queued request. */
@@ -100,6 +102,7 @@ final class GroupCommitter<T, R> implements AutoCloseable {
         this.committers = settings.committers();
         this.maxGroup = settings.maxGroup();
         this.maxWaitNanos = settings.maxWait().toNanos();
+        this.maxInline = settings.inline();
     }
 
     /**
@@ -115,9 +118,9 @@ final class GroupCommitter<T, R> implements AutoCloseable {
             if (closed) {
                 throw new StoreUnavailableException("cannot append: the event store is closed", null);
             }
-            alone = !inline && committing == 0 && queue.isEmpty();
+            alone = inline < maxInline && committing == 0 && queue.isEmpty();
             if (alone) {
-                inline = true;
+                inline++;
                 slot.taken = true;
             } else {
                 queue.addLast(slot);
@@ -135,7 +138,7 @@ final class GroupCommitter<T, R> implements AutoCloseable {
             } finally {
                 lock.lock();
                 try {
-                    inline = false;
+                    inline--;
                 } finally {
                     lock.unlock();
                 }
