@@ -148,7 +148,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
     private final Db db;
     private final SessionConnections sessions;
     private final AppendNotifier notifier;
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
     /**
      * Data keys of recently loaded users, for sealing their next events without a read. Only the write path
      * uses it: every read takes the key from the database, so an erased key is gone for readers at once.
@@ -187,6 +187,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         this.sessions = database.sessionConnections();
         this.notifier = database.appendNotifier();
         this.reservationKeys = java.util.Objects.requireNonNull(reservationKeys, "reservationKeys");
+        this.codec = database.codec();
         this.groupCommitter = groupCommit.enabled() ? new GroupCommitter<>(this::appendGroup, groupCommit) : null;
     }
 
@@ -232,7 +233,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                                 rows.getTimestamp(8).toInstant(), rows.getTimestamp(9).toInstant()));
                         if (stored.size() == 1) {
                             key = Optional.ofNullable(rows.getBytes(10));
-                            remember(userId.value(), key);
+                            remember(userId.value(), key.map(storedKey -> codec.keyWrap().unwrap(storedKey, userId.value())));
                         }
                     }
                     // An erased user's events written before encryption are plaintext: masked all the same.
@@ -508,7 +509,8 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                 streamId, keys(claims, Reservation.Kind.EMAIL),
                 streamId, keys(claims, Reservation.Kind.USERNAME),
                 streamId, erases(request),
-                streamId, newKey, newKey,
+                streamId, newKey == null ? null : codec.keyWrap().wrap(newKey, stream),
+                newKey == null ? null : newKey,
                 streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
                 ids, types, schemaVersions, payloads, occurredAt};
     }
@@ -531,7 +533,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         }
         Optional<byte[]> read = db.execute("read the data key of " + stream, exec ->
                 exec.get("SELECT data_key FROM user_keys WHERE stream_id = ?::uuid", stream.toString())
-                        .map(row -> row.column("data_key").get(byte[].class)));
+                        .map(row -> codec.keyWrap().unwrap(row.column("data_key").get(byte[].class), stream)));
         remember(stream, read);
         return read;
     }
