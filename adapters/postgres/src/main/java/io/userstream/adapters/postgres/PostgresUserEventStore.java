@@ -271,7 +271,10 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
             }
         }
         UUID stream = request.userId().value();
-        Object[] parameters = appendParameters(request);
+        // A new user's data key, made here so that it is remembered once, and only once, the append succeeded.
+        byte[] newKey = request.events().stream().anyMatch(e -> e.event() instanceof UserEvent.UserCreated)
+                ? PersonalDataCipher.newKey() : null;
+        Object[] parameters = appendParameters(request, newKey);
         try {
             Optional<Long> newVersion = db.execute("append to stream " + stream, exec -> exec.createGet(APPEND)
                     .params(parameters)
@@ -283,6 +286,9 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                 return new AppendOutcome.VersionConflict();
             }
             notifier.appended();
+            if (newKey != null) {
+                remember(stream, Optional.of(newKey));
+            }
             return new AppendOutcome.Appended(newVersion.get());
         } catch (DatabaseException e) {
             return outcomeOfViolation(e, request.reservations().claim()).orElseThrow(() -> e);
@@ -477,6 +483,12 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
      * DbClient-cost benchmark binds exactly these values in its plain-JDBC baseline.
      */
     Object[] appendParameters(AppendRequest request) {
+        return appendParameters(request, request.events().stream()
+                .anyMatch(e -> e.event() instanceof UserEvent.UserCreated) ? PersonalDataCipher.newKey() : null);
+    }
+
+    /** As above, with {@code newKey} the new user's data key (null unless the request creates the user). */
+    Object[] appendParameters(AppendRequest request, byte[] newKey) {
         List<NewUserEvent> events = request.events();
         int n = events.size();
         String[] ids = new String[n];
@@ -487,8 +499,6 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         UUID stream = request.userId().value();
         // A new user gets its data key in the same statement as its UserCreated; other users' events are sealed
         // with theirs (users stored before encryption have none, and keep plaintext).
-        byte[] newKey = events.stream().anyMatch(e -> e.event() instanceof UserEvent.UserCreated)
-                ? PersonalDataCipher.newKey() : null;
         Optional<byte[]> key = newKey != null ? Optional.of(newKey) : keyOf(stream);
         for (int i = 0; i < n; i++) {
             UserEventCodec.Encoded encoded = codec.encode(events.get(i).event(), key, stream);
