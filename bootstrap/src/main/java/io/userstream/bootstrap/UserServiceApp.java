@@ -90,9 +90,15 @@ final class UserServiceApp implements AutoCloseable {
             LOG.warning("reserved e-mail addresses are hashed with the public development key: set"
                     + " USERSTREAM_RESERVATIONS_KEY before storing real users");
         }
+        if (settings.masterKey().isEmpty()) {
+            LOG.warning("users' data keys are stored unwrapped: a copy of the database holds what opens their"
+                    + " personal data; set USERSTREAM_CRYPTO_MASTERKEY to wrap them");
+        }
         // Built before anything is opened: unreadable keys stop the start here.
         Optional<Authentication> authentication = settings.security().authentication(ApiAccess.userService());
         PostgresDatabase database = PostgresDatabase.open(settings.postgres());
+        // Before any store or projection is made: they read how data keys are stored from the database.
+        settings.masterKey().ifPresent(database::useMasterKey);
         // Argon2id runs on a bounded pool of its own threads: a flood of CreateUser or ChangePassword
         // calls gets RESOURCE_EXHAUSTED instead of every core and a 19 MiB block per call.
         BoundedPasswordHasher hashing = new BoundedPasswordHasher(passwordHasher, settings.hashing());
@@ -114,7 +120,7 @@ final class UserServiceApp implements AutoCloseable {
             UserCommandService commands = new UserCommandService(eventStore, hashing, clock, new UuidV7Generator(),
                     new RecentUsers(settings.recentUsers()));
             MeteredUserQueries queries = new MeteredUserQueries(new UserQueryService(
-                    new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database.dbClient()),
+                    new PostgresUserReadModel(database.dbClient()), new PostgresAuditTrail(database),
                     eventStore, clock), meters);
             PasswordVerificationService verification = new PasswordVerificationService(eventStore, hashing, commands,
                     new AttemptLimiter(settings.passwordChecks().perAccount(), clock),

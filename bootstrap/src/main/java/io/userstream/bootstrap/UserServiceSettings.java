@@ -3,6 +3,7 @@ package io.userstream.bootstrap;
 import io.helidon.config.Config;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.postgres.GroupCommitSettings;
+import io.userstream.adapters.postgres.KeyWrap;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.ReservationKeys;
 import io.userstream.adapters.postgres.SubscriptionSettings;
@@ -32,6 +33,8 @@ import java.util.Optional;
  *                      one of them skips loading its stream (see {@code RecentUsers}); 0 remembers none
  * @param security      profile, authentication and TLS
  * @param passwordChecks how many failed VerifyPassword calls an account and a caller may make
+ * @param masterKey      the key users' data keys are wrapped under ({@code crypto.masterkey}, base64 of 32 bytes);
+ *                       empty: data keys are stored unwrapped
  * @param reservationKey the HMAC key e-mail reservations are stored under ({@code reservations.key}, base64, at
  *                       least 32 bytes); empty: the development key, which the production profile refuses
  * @param groupCommit   whether concurrent single-event appends are committed together, one INSERT and one
@@ -43,7 +46,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                            SubscriptionSettings subscriptions, Duration metricsRefresh,
                            Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security,
                            PasswordChecks passwordChecks, Optional<ReservationKeys> reservationKey,
-                           GroupCommitSettings groupCommit) {
+                           GroupCommitSettings groupCommit, Optional<byte[]> masterKey) {
 
     /**
      * The brakes on password guessing ({@code verify.account.*}, {@code verify.caller.*}).
@@ -74,7 +77,8 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         Optional<String> adminToken, SubscriptionSettings subscriptions, Duration metricsRefresh,
                         Optional<RabbitSettings> outbox, int recentUsers, SecuritySettings security) {
         this(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken, subscriptions, metricsRefresh,
-                outbox, recentUsers, security, PasswordChecks.DEFAULTS, Optional.empty(), GroupCommitSettings.DEFAULTS);
+                outbox, recentUsers, security, PasswordChecks.DEFAULTS, Optional.empty(), GroupCommitSettings.DEFAULTS,
+                Optional.empty());
     }
 
     /** Without authentication or TLS (development). */
@@ -90,7 +94,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     UserServiceSettings withSecurity(SecuritySettings security) {
         return new UserServiceSettings(host, grpcPort, httpPort, postgres, passwordCost, hashing, adminToken,
                 subscriptions, metricsRefresh, outbox, recentUsers, security, passwordChecks, reservationKey,
-                groupCommit);
+                groupCommit, masterKey);
     }
 
     /** Users remembered by default: a few MiB of aggregates. */
@@ -130,7 +134,19 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 SecuritySettings.from(root),
                 PasswordChecks.from(root.get("verify")),
                 SecuritySettings.text(root.get("reservations.key")).map(UserServiceSettings::reservationKeys),
-                groupCommit(root.get("events.group")));
+                groupCommit(root.get("events.group")),
+                SecuritySettings.text(root.get("crypto.masterkey")).map(UserServiceSettings::masterKey));
+    }
+
+    private static byte[] masterKey(String base64) {
+        try {
+            byte[] key = java.util.Base64.getDecoder().decode(base64);
+            KeyWrap.withMasterKey(key);
+            return key;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("crypto.masterkey must be base64 of 32 random bytes"
+                    + " (e.g. `openssl rand -base64 32`): " + e.getMessage());
+        }
     }
 
     private static ReservationKeys reservationKeys(String base64) {

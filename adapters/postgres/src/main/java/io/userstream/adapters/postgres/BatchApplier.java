@@ -92,9 +92,11 @@ final class BatchApplier {
     private final FailingEventPolicy failures;
     private final ProjectionObserver observer;
     private final EventLog log = new EventLog();
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
 
-    BatchApplier(Projection projection, SubscriptionSettings settings, ProjectionObserver observer) {
+    BatchApplier(Projection projection, SubscriptionSettings settings, ProjectionObserver observer,
+                 UserEventCodec codec) {
+        this.codec = codec;
         this.projection = projection;
         this.failures = new FailingEventPolicy(settings, observer);
         this.observer = observer;

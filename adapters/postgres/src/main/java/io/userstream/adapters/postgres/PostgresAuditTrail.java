@@ -34,11 +34,18 @@ public final class PostgresAuditTrail implements AuditTrail {
     static final String ERASED = "[erased]";
 
     private final Db db;
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
 
     /** @param dbClient the DbClient of the user-service database, e.g. {@link PostgresDatabase#dbClient()} */
     public PostgresAuditTrail(DbClient dbClient) {
         this.db = new Db(dbClient);
+        this.codec = new UserEventCodec();
+    }
+
+    /** @param database user-service's database, with its way of storing data keys ({@link PostgresDatabase#useMasterKey}) */
+    public PostgresAuditTrail(PostgresDatabase database) {
+        this.db = new Db(database.dbClient());
+        this.codec = database.codec();
     }
 
     @Override
@@ -91,7 +98,9 @@ public final class PostgresAuditTrail implements AuditTrail {
                 masked.set("personal", personal);
                 payload = masked;
             } else {
-                payload = PersonalDataCipher.open(payload, key, userId.value(), eventType, codec);
+                payload = PersonalDataCipher.open(payload,
+                        key.map(stored -> codec.keyWrap().unwrap(stored, userId.value())), userId.value(), eventType,
+                        codec);
             }
         } catch (IllegalStateException unknownVersion) {
             // A version this code does not know: show the stored payload as it is (still redacted below).

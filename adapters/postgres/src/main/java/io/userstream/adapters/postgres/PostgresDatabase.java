@@ -27,6 +27,9 @@ public final class PostgresDatabase implements AutoCloseable {
     /** Started by the first event store over this database; user-stats-service's never needs one. */
     private AppendNotifier appendNotifier;
 
+    /** How users' data keys are stored; set once at start ({@link #useMasterKey}). */
+    private volatile KeyWrap keyWrap = KeyWrap.NONE;
+
     private PostgresDatabase(HikariDataSource dataSource) {
         this.dataSource = dataSource;
         this.dbClient = dbClientOver(dataSource);
@@ -99,6 +102,23 @@ public final class PostgresDatabase implements AutoCloseable {
     }
 
     /** The DbClient over this pool, for the adapters' ordinary SQL; valid until {@link #close()}. */
+    /**
+     * Wraps users' data keys under {@code masterKey} from now on (and unwraps them on every read). Call it
+     * right after {@link #open}, before any store or projection is made on this database.
+     *
+     * @param masterKey 32 random bytes
+     * @return this
+     */
+    public PostgresDatabase useMasterKey(byte[] masterKey) {
+        this.keyWrap = KeyWrap.withMasterKey(masterKey);
+        return this;
+    }
+
+    /** A codec that opens personal data with keys stored the way this database stores them. */
+    UserEventCodec codec() {
+        return new UserEventCodec(keyWrap);
+    }
+
     public DbClient dbClient() {
         return dbClient;
     }

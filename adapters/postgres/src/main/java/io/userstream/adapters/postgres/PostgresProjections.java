@@ -52,12 +52,13 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     private final Map<String, Projection> projections = new LinkedHashMap<>();
     private final Map<String, SubscriptionRunner> runners = new LinkedHashMap<>();
     private final EventLog log = new EventLog();
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
 
     PostgresProjections(PostgresDatabase database, SubscriptionSettings settings, ProjectionObserver observer,
                         List<Projection> projections) {
         this.db = new Db(database.dbClient());
         this.sessions = database.sessionConnections();
+        this.codec = database.codec();
         this.settings = settings;
         this.observer = observer;
         for (Projection projection : projections) {
@@ -68,7 +69,8 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     /** user-service's projections: the {@code user_read_model}. Call {@link #start()} to run them. */
     public static PostgresProjections forUserService(PostgresDatabase database, SubscriptionSettings settings,
                                                      ProjectionObserver observer) {
-        return new PostgresProjections(database, settings, observer, List.of(new UserReadModelProjection()));
+        return new PostgresProjections(database, settings, observer,
+                List.of(new UserReadModelProjection(database.codec())));
     }
 
     /**
@@ -78,13 +80,13 @@ public final class PostgresProjections implements Projections, AutoCloseable {
     public static PostgresProjections forUserService(PostgresDatabase database, SubscriptionSettings settings,
                                                      ProjectionObserver observer, IntegrationEventPublisher publisher) {
         return new PostgresProjections(database, settings, observer,
-                List.of(new UserReadModelProjection(), new OutboxRelay(publisher)));
+                List.of(new UserReadModelProjection(database.codec()), new OutboxRelay(publisher)));
     }
 
     /** Starts one runner per projection; each becomes active here or stands by for another instance. */
     public synchronized void start() {
         for (Projection projection : projections.values()) {
-            SubscriptionRunner runner = new SubscriptionRunner(sessions, projection, settings, observer);
+            SubscriptionRunner runner = new SubscriptionRunner(sessions, projection, settings, observer, codec);
             runners.put(projection.name(), runner);
             runner.start();
         }

@@ -148,7 +148,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
     private final Db db;
     private final SessionConnections sessions;
     private final AppendNotifier notifier;
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
     /**
      * Data keys of recently loaded users, for sealing their next events without a read. Only the write path
      * uses it: every read takes the key from the database, so an erased key is gone for readers at once.
@@ -187,6 +187,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         this.sessions = database.sessionConnections();
         this.notifier = database.appendNotifier();
         this.reservationKeys = java.util.Objects.requireNonNull(reservationKeys, "reservationKeys");
+        this.codec = database.codec();
         this.groupCommitter = groupCommit.enabled() ? new GroupCommitter<>(this::appendGroup, groupCommit) : null;
     }
 
@@ -232,7 +233,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                                 rows.getTimestamp(8).toInstant(), rows.getTimestamp(9).toInstant()));
                         if (stored.size() == 1) {
                             key = Optional.ofNullable(rows.getBytes(10));
-                            remember(userId.value(), key);
+                            remember(userId.value(), key.map(storedKey -> codec.keyWrap().unwrap(storedKey, userId.value())));
                         }
                     }
                     // An erased user's events written before encryption are plaintext: masked all the same.
@@ -270,7 +271,10 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
             }
         }
         UUID stream = request.userId().value();
-        Object[] parameters = appendParameters(request);
+        // A new user's data key, made here so that it is remembered once, and only once, the append succeeded.
+        byte[] newKey = request.events().stream().anyMatch(e -> e.event() instanceof UserEvent.UserCreated)
+                ? PersonalDataCipher.newKey() : null;
+        Object[] parameters = appendParameters(request, newKey);
         try {
             Optional<Long> newVersion = db.execute("append to stream " + stream, exec -> exec.createGet(APPEND)
                     .params(parameters)
@@ -282,6 +286,9 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                 return new AppendOutcome.VersionConflict();
             }
             notifier.appended();
+            if (newKey != null) {
+                remember(stream, Optional.of(newKey));
+            }
             return new AppendOutcome.Appended(newVersion.get());
         } catch (DatabaseException e) {
             return outcomeOfViolation(e, request.reservations().claim()).orElseThrow(() -> e);
@@ -476,6 +483,12 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
      * DbClient-cost benchmark binds exactly these values in its plain-JDBC baseline.
      */
     Object[] appendParameters(AppendRequest request) {
+        return appendParameters(request, request.events().stream()
+                .anyMatch(e -> e.event() instanceof UserEvent.UserCreated) ? PersonalDataCipher.newKey() : null);
+    }
+
+    /** As above, with {@code newKey} the new user's data key (null unless the request creates the user). */
+    Object[] appendParameters(AppendRequest request, byte[] newKey) {
         List<NewUserEvent> events = request.events();
         int n = events.size();
         String[] ids = new String[n];
@@ -486,8 +499,6 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         UUID stream = request.userId().value();
         // A new user gets its data key in the same statement as its UserCreated; other users' events are sealed
         // with theirs (users stored before encryption have none, and keep plaintext).
-        byte[] newKey = events.stream().anyMatch(e -> e.event() instanceof UserEvent.UserCreated)
-                ? PersonalDataCipher.newKey() : null;
         Optional<byte[]> key = newKey != null ? Optional.of(newKey) : keyOf(stream);
         for (int i = 0; i < n; i++) {
             UserEventCodec.Encoded encoded = codec.encode(events.get(i).event(), key, stream);
@@ -508,7 +519,8 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
                 streamId, keys(claims, Reservation.Kind.EMAIL),
                 streamId, keys(claims, Reservation.Kind.USERNAME),
                 streamId, erases(request),
-                streamId, newKey, newKey,
+                streamId, newKey == null ? null : codec.keyWrap().wrap(newKey, stream),
+                newKey == null ? null : newKey,
                 streamId, UserEventCodec.STREAM_TYPE, expected, codec.metadataJson(request.metadata()),
                 ids, types, schemaVersions, payloads, occurredAt};
     }
@@ -531,7 +543,7 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         }
         Optional<byte[]> read = db.execute("read the data key of " + stream, exec ->
                 exec.get("SELECT data_key FROM user_keys WHERE stream_id = ?::uuid", stream.toString())
-                        .map(row -> row.column("data_key").get(byte[].class)));
+                        .map(row -> codec.keyWrap().unwrap(row.column("data_key").get(byte[].class), stream)));
         remember(stream, read);
         return read;
     }

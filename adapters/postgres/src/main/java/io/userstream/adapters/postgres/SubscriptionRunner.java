@@ -66,11 +66,11 @@ final class SubscriptionRunner implements AutoCloseable {
     private RebuildDriver rebuild;
 
     SubscriptionRunner(SessionConnections sessions, Projection projection, SubscriptionSettings settings,
-                       ProjectionObserver observer) {
+                       ProjectionObserver observer, UserEventCodec codec) {
         this.sessions = sessions;
         this.projection = projection;
         this.settings = settings;
-        this.applier = new BatchApplier(projection, settings, observer);
+        this.applier = new BatchApplier(projection, settings, observer, codec);
         this.thread = Thread.ofPlatform().daemon().name("subscription-" + projection.name()).unstarted(this::run);
     }
 

@@ -40,6 +40,22 @@ final class UserEventCodec {
     static final String STREAM_TYPE = "user";
 
     private final ObjectMapper json = new ObjectMapper();
+    private final KeyWrap keyWrap;
+
+    /** For data keys stored as they are (no master key). */
+    UserEventCodec() {
+        this(KeyWrap.NONE);
+    }
+
+    /** @param keyWrap how the data keys handed to {@link #decode} are stored */
+    UserEventCodec(KeyWrap keyWrap) {
+        this.keyWrap = keyWrap;
+    }
+
+    /** How data keys are stored. */
+    KeyWrap keyWrap() {
+        return keyWrap;
+    }
 
     /** A row's event-specific columns. */
     record Encoded(String eventType, int schemaVersion, String payload) {
@@ -96,8 +112,8 @@ final class UserEventCodec {
     }
 
     /**
-     * Decodes a stored row; its personal part opened with the user's {@code key}, or shown erased if the
-     * part is sealed and the key is gone.
+     * Decodes a stored row; its personal part opened with the user's {@code key} (as stored: unwrapped here),
+     * or shown erased if the part is sealed and the key is gone.
      */
     UserEvent decode(UserId userId, String eventType, int schemaVersion, String payloadJson, Instant occurredAt,
                      Optional<byte[]> key) {
@@ -117,7 +133,8 @@ final class UserEventCodec {
             masked.set("personal", PersonalDataCipher.erased(eventType, userId.value(), this));
             payload = masked;
         } else {
-            payload = PersonalDataCipher.open(upcast, key, userId.value(), eventType, this);
+            payload = PersonalDataCipher.open(upcast, key.map(stored -> keyWrap.unwrap(stored, userId.value())),
+                    userId.value(), eventType, this);
         }
         JsonNode data = payload.path("data");
         JsonNode personal = payload.path("personal");

@@ -28,7 +28,17 @@ final class UserReadModelProjection implements Projection {
     private static final Logger LOG = Logger.getLogger(UserReadModelProjection.class.getName());
 
     private final EventLog log = new EventLog();
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
+
+    /** For data keys stored as they are (no master key). */
+    UserReadModelProjection() {
+        this(new UserEventCodec());
+    }
+
+    /** @param codec decodes the log's events, with the database's way of storing data keys */
+    UserReadModelProjection(UserEventCodec codec) {
+        this.codec = codec;
+    }
 
     @Override
     public String name() {
@@ -148,6 +158,6 @@ final class UserReadModelProjection implements Projection {
     @Override
     public Optional<ProjectionVerification> verify(Connection snapshot, String table, Checkpoint checkpoint, int limit)
             throws SQLException {
-        return Optional.of(new UserReadModelVerifier().verify(snapshot, table, checkpoint, limit));
+        return Optional.of(new UserReadModelVerifier(codec).verify(snapshot, table, checkpoint, limit));
     }
 }

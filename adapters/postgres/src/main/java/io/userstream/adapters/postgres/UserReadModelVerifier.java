@@ -29,7 +29,11 @@ final class UserReadModelVerifier {
     static final int FETCH_SIZE = 5000;
 
     private final EventLog log = new EventLog();
-    private final UserEventCodec codec = new UserEventCodec();
+    private final UserEventCodec codec;
+
+    UserReadModelVerifier(UserEventCodec codec) {
+        this.codec = codec;
+    }
 
     /**
      * Verifies {@code table} against the log up to {@code checkpoint}; lists up to {@code limit}
