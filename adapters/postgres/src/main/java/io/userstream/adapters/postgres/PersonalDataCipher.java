@@ -42,6 +42,14 @@ final class PersonalDataCipher {
             "ProfileUpdated", List.of("first_name", "last_name", "avatar_url"));
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** One cipher object per thread: looking one up costs more than the decryption of a small part. */
+    private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is not available", e);
+        }
+    });
 
     private PersonalDataCipher() {
     }
@@ -75,8 +83,9 @@ final class PersonalDataCipher {
     }
 
     /**
-     * The payload with its personal part readable: decrypted with {@code key}, or, without a key (the user
-     * was erased), each personal field of {@code eventType} shown as erased. A plaintext part is kept.
+     * The payload with its personal part readable, changed in place (callers hand over a tree they have just
+     * parsed): decrypted with {@code key}, or, without a key (the user was erased), each personal field of
+     * {@code eventType} shown as erased. A plaintext part is kept.
      *
      * @throws IllegalStateException if the sealed part does not open with the key (tampered, or another key)
      */
@@ -84,7 +93,7 @@ final class PersonalDataCipher {
         if (!isSealed(payload)) {
             return payload;
         }
-        ObjectNode opened = payload.deepCopy();
+        ObjectNode opened = (ObjectNode) payload;
         if (key.isEmpty()) {
             opened.set("personal", erased(eventType, stream, json));
             return opened;
@@ -92,7 +101,11 @@ final class PersonalDataCipher {
         JsonNode sealed = payload.get("personal");
         byte[] plaintext = run(Cipher.DECRYPT_MODE, key.get(), Base64.getDecoder().decode(sealed.path("iv").asText()),
                 stream, Base64.getDecoder().decode(sealed.path("ct").asText()));
-        opened.set("personal", json.read(new String(plaintext, StandardCharsets.UTF_8)));
+        try {
+            opened.set("personal", json.mapper().readTree(plaintext));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("the personal data of user " + stream + " is not JSON", e);
+        }
         return opened;
     }
 
@@ -115,7 +128,7 @@ final class PersonalDataCipher {
 
     private static byte[] run(int mode, byte[] key, byte[] nonce, UUID stream, byte[] input) {
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            Cipher cipher = CIPHERS.get();
             cipher.init(mode, new SecretKeySpec(key, "AES"), new GCMParameterSpec(TAG_BITS, nonce));
             cipher.updateAAD(ByteBuffer.allocate(16).putLong(stream.getMostSignificantBits())
                     .putLong(stream.getLeastSignificantBits()).array());
