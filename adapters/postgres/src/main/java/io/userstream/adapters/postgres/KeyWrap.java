@@ -28,6 +28,14 @@ public final class KeyWrap {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SecretKeySpec master;
+    /**
+     * The last key this thread unwrapped: a stream's events arrive together (a load, a batch of the log), each
+     * row carrying the same stored key, which is then unwrapped once rather than once per event.
+     */
+    private final ThreadLocal<Unwrapped> last = new ThreadLocal<>();
+
+    private record Unwrapped(UUID stream, byte[] stored, byte[] key) {
+    }
 
     private KeyWrap(byte[] master) {
         this.master = master == null ? null : new SecretKeySpec(master.clone(), "AES");
@@ -74,8 +82,14 @@ public final class KeyWrap {
             throw new IllegalStateException("the data key of user " + stream + " is wrapped under a master key, and"
                     + " none is configured (USERSTREAM_CRYPTO_MASTERKEY)");
         }
-        return run(Cipher.DECRYPT_MODE, Arrays.copyOfRange(stored, 1, 1 + NONCE_BYTES), stream,
+        Unwrapped previous = last.get();
+        if (previous != null && previous.stream().equals(stream) && Arrays.equals(previous.stored(), stored)) {
+            return previous.key();
+        }
+        byte[] key = run(Cipher.DECRYPT_MODE, Arrays.copyOfRange(stored, 1, 1 + NONCE_BYTES), stream,
                 Arrays.copyOfRange(stored, 1 + NONCE_BYTES, stored.length));
+        last.set(new Unwrapped(stream, stored.clone(), key));
+        return key;
     }
 
     private byte[] run(int mode, byte[] nonce, UUID stream, byte[] input) {

@@ -300,14 +300,17 @@ public final class PostgresUserEventStore implements UserEventStore, AutoCloseab
         if (reservations.isEmpty()) {
             return List.of();
         }
-        String[] emails = keys(reservations, Reservation.Kind.EMAIL);
-        String[] usernames = keys(reservations, Reservation.Kind.USERNAME);
-        // The rows hold stored forms: answer with the reservations asked about.
-        java.util.Map<String, Reservation> asked = new java.util.HashMap<>();
-        reservations.forEach(reservation -> asked.put(reservation.kind() + ":" + reservationKeys.stored(reservation),
-                reservation));
+        // The rows hold stored forms (each hashed once here): answer with the reservations asked about.
+        Map<String, Reservation> asked = new java.util.HashMap<>();
+        List<String> emails = new ArrayList<>();
+        List<String> usernames = new ArrayList<>();
+        for (Reservation reservation : reservations) {
+            String stored = reservationKeys.stored(reservation);
+            asked.put(reservation.kind() + ":" + stored, reservation);
+            (reservation.kind() == Reservation.Kind.EMAIL ? emails : usernames).add(stored);
+        }
         return db.execute("read reservations", exec -> {
-            try (var rows = exec.query(HELD, emails, usernames)) {
+            try (var rows = exec.query(HELD, emails.toArray(String[]::new), usernames.toArray(String[]::new))) {
                 return rows.map(row -> asked.get(Db.text(row, "kind") + ":" + Db.text(row, "key"))).toList();
             }
         });
