@@ -14,10 +14,9 @@ import io.userstream.application.port.out.UserStatsStore;
 import io.userstream.application.port.out.UserStatsStore.StatsTransaction;
 import io.userstream.domain.stats.ActivityType;
 import io.userstream.domain.stats.ConsumeResult;
+import io.userstream.domain.stats.StatsUserId;
 import io.userstream.domain.stats.UserActivity;
 import io.userstream.domain.stats.UserStats;
-import io.userstream.domain.user.FieldViolations;
-import io.userstream.domain.user.UserId;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -83,10 +82,7 @@ public final class UserStatsService implements GetUserStatsQuery, ConsumeUserAct
 
     @Override
     public UserStats getUserStats(String userId) {
-        FieldViolations violations = new FieldViolations();
-        UserId id = violations.check("user_id", () -> UserId.parse(userId));
-        violations.throwIfAny();
-        return findOrRepair(id.value()).stats();
+        return findOrRepair(StatsUserId.parse("user_id", userId)).stats();
     }
 
     /** The stats as found or as repaired, and whether this call created them. */

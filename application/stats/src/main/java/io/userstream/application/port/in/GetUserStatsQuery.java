@@ -12,7 +12,7 @@ public interface GetUserStatsQuery {
     /**
      * @param userId the id as the caller sent it
      * @return the stored stats; if there were none, the ones just built from the user's history
-     * @throws io.userstream.domain.user.UserRejectedException {@code InvalidInput} on {@code user_id}
+     * @throws io.userstream.domain.stats.InvalidRequestException naming {@code user_id} if it is not a user id
      * @throws NotFoundException if user-service does not know the user either
      * @throws io.userstream.application.port.out.UserDirectoryUnavailableException if the stats were
      *         missing and user-service could not be asked in time; retry

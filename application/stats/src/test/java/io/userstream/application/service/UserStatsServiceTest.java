@@ -16,9 +16,7 @@ import io.userstream.domain.stats.ConsumeResult;
 import io.userstream.domain.stats.StatsStatus;
 import io.userstream.domain.stats.UserActivity;
 import io.userstream.domain.stats.UserStats;
-import io.userstream.domain.user.FieldViolation;
-import io.userstream.domain.user.UserRejectedException;
-import io.userstream.domain.user.UserRejection.InvalidInput;
+import io.userstream.domain.stats.InvalidRequestException;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -522,9 +520,8 @@ class UserStatsServiceTest {
         void a_malformed_id_is_invalid_input_on_user_id() {
             Throwable thrown = catchThrowable(() -> service.getUserStats("not-a-uuid"));
 
-            assertThat(thrown).isInstanceOf(UserRejectedException.class);
-            assertThat(((UserRejectedException) thrown).rejection()).isInstanceOfSatisfying(InvalidInput.class,
-                    invalid -> assertThat(invalid.violations()).extracting(FieldViolation::field)
+            assertThat(thrown).isInstanceOfSatisfying(InvalidRequestException.class,
+                    invalid -> assertThat(invalid.violations()).extracting(InvalidRequestException.Violation::field)
                             .containsExactly("user_id"));
             assertThat(directory.historyCalls()).isZero();
         }
