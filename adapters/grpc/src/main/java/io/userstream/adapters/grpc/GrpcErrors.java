@@ -11,7 +11,6 @@ import io.userstream.application.port.in.PreconditionFailedException;
 import io.userstream.application.port.in.TooManyAttemptsException;
 import io.userstream.application.port.out.PasswordHashingSaturatedException;
 import io.userstream.application.port.out.StoreUnavailableException;
-import io.userstream.application.port.out.UserDirectoryUnavailableException;
 import io.userstream.domain.user.FieldViolation;
 import io.userstream.domain.user.UserRejectedException;
 import io.userstream.domain.user.UserRejection;
@@ -43,10 +42,6 @@ final class GrpcErrors {
         }
         if (failure instanceof PreconditionFailedException precondition) {
             return status(Code.FAILED_PRECONDITION, precondition.getMessage());
-        }
-        if (failure instanceof UserDirectoryUnavailableException unavailable) {
-            LOG.log(Level.WARNING, "user-service unavailable", unavailable);
-            return status(Code.UNAVAILABLE, "user-service is unavailable, retry later: " + unavailable.getMessage());
         }
         if (failure instanceof PasswordHashingSaturatedException saturated) {
             return resourceExhausted(saturated);

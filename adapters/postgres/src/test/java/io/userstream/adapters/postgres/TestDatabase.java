@@ -41,14 +41,6 @@ final class TestDatabase implements AutoCloseable {
         return new TestDatabase(schema, database);
     }
 
-    /** Like {@link #create()}, with user-stats-service's migrations ({@code db/migration/stats}) instead of user-service's. */
-    static TestDatabase createStats() {
-        String schema = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16).toLowerCase(Locale.ROOT);
-        PostgresDatabase database = PostgresDatabase.open(
-                new PostgresSettings(URL, USER, "", schema, 20, Duration.ofSeconds(10)),
-                "classpath:db/migration/stats", "userstream-stats-test");
-        return new TestDatabase(schema, database);
-    }
 
     PostgresDatabase database() {
         return database;

@@ -1,10 +1,7 @@
 package io.userstream.adapters.rabbitmq;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.userstream.application.port.out.RecordedUserEvent;
-import io.userstream.domain.stats.ActivityType;
-import io.userstream.domain.stats.UserActivity;
 import io.userstream.domain.user.UserEvent;
 import io.userstream.proto.events.v1.EmailChanged;
 import io.userstream.proto.events.v1.PasswordChanged;
@@ -16,12 +13,11 @@ import io.userstream.proto.events.v1.UserDeleted;
 import io.userstream.proto.events.v1.UserErased;
 
 import java.time.Instant;
-import java.util.UUID;
 
 /**
- * Domain events to the public integration contract ({@code userstream.events.v1.UserEvent}) and the
- * contract to what user-stats needs. Only the username leaves user-service with the events: no
- * password hash, no e-mail address, no names.
+ * Domain events to the public integration contract ({@code userstream.events.v1.UserEvent}); user-stats-service
+ * reads them back with its own {@code UserActivityMessages}. Only the username leaves user-service with the
+ * events: no password hash, no e-mail address, no names.
  */
 final class IntegrationEvents {
 
@@ -64,41 +60,6 @@ final class IntegrationEvents {
             case UserEvent.UserErased erased -> message.setErased(UserErased.getDefaultInstance());
         }
         return message.build();
-    }
-
-    /**
-     * Decodes a message body into what user-stats consumes.
-     *
-     * @throws IllegalArgumentException if it is not a well-formed user event (a poison message)
-     */
-    static UserActivity toActivity(byte[] body) {
-        io.userstream.proto.events.v1.UserEvent message;
-        try {
-            message = io.userstream.proto.events.v1.UserEvent.parseFrom(body);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("not a userstream.events.v1.UserEvent: " + e.getMessage(), e);
-        }
-        ActivityType type = switch (message.getDataCase()) {
-            case CREATED -> ActivityType.CREATED;
-            case EMAIL_CHANGED -> ActivityType.EMAIL_CHANGED;
-            case PASSWORD_CHANGED -> ActivityType.PASSWORD_CHANGED;
-            case PROFILE_UPDATED -> ActivityType.PROFILE_UPDATED;
-            case ACTIVATED -> ActivityType.ACTIVATED;
-            case DEACTIVATED -> ActivityType.DEACTIVATED;
-            case DELETED -> ActivityType.DELETED;
-            case ERASED -> ActivityType.ERASED;
-            case DATA_NOT_SET -> throw new IllegalArgumentException("user event " + message.getEventId() + " has no data");
-        };
-        if (message.getStreamVersion() < 1 || !message.hasOccurredAt()) {
-            throw new IllegalArgumentException("user event " + message.getEventId() + " lacks a version or time");
-        }
-        try {
-            return new UserActivity(UUID.fromString(message.getEventId()), UUID.fromString(message.getUserId()),
-                    message.getStreamVersion(), Instant.ofEpochSecond(message.getOccurredAt().getSeconds(),
-                    message.getOccurredAt().getNanos()), type);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("user event has a malformed id: " + e.getMessage(), e);
-        }
     }
 
     private static Timestamp timestamp(Instant instant) {

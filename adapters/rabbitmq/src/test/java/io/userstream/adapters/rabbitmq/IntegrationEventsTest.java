@@ -2,8 +2,6 @@ package io.userstream.adapters.rabbitmq;
 
 import io.userstream.application.port.out.EventMetadata;
 import io.userstream.application.port.out.RecordedUserEvent;
-import io.userstream.domain.stats.ActivityType;
-import io.userstream.domain.stats.UserActivity;
 import io.userstream.domain.user.Email;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.Profile;
@@ -19,7 +17,6 @@ import java.util.Optional;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class IntegrationEventsTest {
 
@@ -27,7 +24,7 @@ class IntegrationEventsTest {
     private static final Instant AT = Instant.parse("2026-03-04T05:06:07.123456Z");
 
     @Test
-    void every_event_type_has_its_routing_key_and_round_trips_to_what_stats_needs() {
+    void every_event_type_has_its_routing_key() {
         List<UserEvent> events = List.of(
                 new UserEvent.UserCreated(USER, Email.parse("ada@example.com"), Username.parse("ada"),
                         new PasswordHash("$argon2id$secret-hash"), new Profile("Ada", "Lovelace", "https://a.example/x.png"), AT),
@@ -39,16 +36,12 @@ class IntegrationEventsTest {
                 new UserEvent.UserDeleted(USER, AT));
         List<String> keys = List.of("user.created", "user.email_changed", "user.password_changed",
                 "user.profile_updated", "user.activated", "user.deactivated", "user.deleted");
-        List<ActivityType> types = List.of(ActivityType.values());
 
         for (int i = 0; i < events.size(); i++) {
             RecordedUserEvent recorded = recorded(events.get(i), i + 1);
             var message = IntegrationEvents.toMessage(recorded);
             assertThat(message.getEventType()).isEqualTo(keys.get(i));
             assertThat(IntegrationEvents.routingKey(events.get(i))).isEqualTo(keys.get(i));
-
-            UserActivity activity = IntegrationEvents.toActivity(message.toByteArray());
-            assertThat(activity).isEqualTo(new UserActivity(recorded.eventId(), USER.value(), i + 1, AT, types.get(i)));
         }
     }
 
@@ -64,14 +57,6 @@ class IntegrationEventsTest {
             assertThat(wire).doesNotContain("argon2", "example.com", "example.org", "Ada", "Lovelace", "Augusta", "King",
                     "a.example");
         }
-    }
-
-    @Test
-    void a_body_that_is_not_a_user_event_is_refused_as_poison() {
-        assertThatThrownBy(() -> IntegrationEvents.toActivity("garbage".getBytes(StandardCharsets.UTF_8)))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> IntegrationEvents.toActivity(new byte[0]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no data");
     }
 
     private static RecordedUserEvent recorded(UserEvent event, long version) {

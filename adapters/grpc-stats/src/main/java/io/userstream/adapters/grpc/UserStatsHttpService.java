@@ -26,7 +26,7 @@ import java.util.logging.Logger;
  *
  * <p>It is the gRPC method, not a second implementation: the same use case (with its on-read
  * repair), the same message ({@link UserStatsGrpcService#toMessage}) and the same error mapping
- * ({@link GrpcErrors}). Bodies use the proto3 JSON mapping, so a client library reads both
+ * ({@link StatsGrpcErrors}). Bodies use the proto3 JSON mapping, so a client library reads both
  * transports alike: lowerCamelCase fields, RFC 3339 timestamps, int64 as strings, enum names. An error
  * is the {@code google.rpc.Status} in that mapping (a {@code BadRequest} detail names each offending
  * field), under the HTTP status that Google's API design guide pairs with its gRPC code.
@@ -74,7 +74,7 @@ public final class UserStatsHttpService implements HttpService {
             body = UserStatsGrpcService.toMessage(getUserStats.getUserStats(userId));
             httpStatus = 200;
         } catch (RuntimeException failure) {
-            com.google.rpc.Status status = StatusProto.fromThrowable(GrpcErrors.toStatus(failure));
+            com.google.rpc.Status status = StatusProto.fromThrowable(StatsGrpcErrors.toStatus(failure));
             body = status;
             httpStatus = httpStatusOf(Status.fromCodeValue(status.getCode()).getCode());
         }

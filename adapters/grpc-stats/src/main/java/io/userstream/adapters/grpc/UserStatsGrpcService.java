@@ -7,7 +7,7 @@ import io.userstream.proto.userstats.v1.GetUserStatsRequest;
 import io.userstream.proto.userstats.v1.StatsStatus;
 import io.userstream.proto.userstats.v1.UserStatsServiceGrpc;
 
-import static io.userstream.adapters.grpc.Responses.respond;
+import static io.userstream.adapters.grpc.StatsGrpcErrors.respond;
 
 /** {@code userstream.userstats.v1.UserStatsService}: stats of one user, repaired on read if missing. */
 public final class UserStatsGrpcService extends UserStatsServiceGrpc.UserStatsServiceImplBase {
@@ -32,16 +32,16 @@ public final class UserStatsGrpcService extends UserStatsServiceGrpc.UserStatsSe
                     case INACTIVE -> StatsStatus.INACTIVE;
                     case DELETED -> StatsStatus.DELETED;
                 })
-                .setMemberSince(UserMessages.timestamp(stats.memberSince()))
+                .setMemberSince(StatsGrpcErrors.timestamp(stats.memberSince()))
                 .setProfileUpdates(stats.profileUpdates())
                 .setEmailChanges(stats.emailChanges())
                 .setPasswordChanges(stats.passwordChanges())
-                .setLastActivityAt(UserMessages.timestamp(stats.lastActivityAt()))
+                .setLastActivityAt(StatsGrpcErrors.timestamp(stats.lastActivityAt()))
                 .setLastEventVersion(stats.lastEventVersion())
-                .setCreatedAt(UserMessages.timestamp(stats.createdAt()))
-                .setUpdatedAt(UserMessages.timestamp(stats.updatedAt()));
+                .setCreatedAt(StatsGrpcErrors.timestamp(stats.createdAt()))
+                .setUpdatedAt(StatsGrpcErrors.timestamp(stats.updatedAt()));
         if (stats.repairedAt() != null) {
-            message.setRepairedAt(UserMessages.timestamp(stats.repairedAt()));
+            message.setRepairedAt(StatsGrpcErrors.timestamp(stats.repairedAt()));
         }
         return message.build();
     }

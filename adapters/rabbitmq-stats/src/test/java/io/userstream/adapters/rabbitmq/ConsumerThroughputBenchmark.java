@@ -91,7 +91,7 @@ public final class ConsumerThroughputBenchmark {
                 @Override
                 public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
                         throws IOException {
-                    IntegrationEvents.toActivity(body);
+                    UserActivityMessages.toActivity(body);
                     channel.basicAck(envelope.getDeliveryTag(), false);
                     done.countDown();
                 }

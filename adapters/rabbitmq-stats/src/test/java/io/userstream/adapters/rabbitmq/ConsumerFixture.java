@@ -4,7 +4,7 @@ import com.google.protobuf.Timestamp;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import io.userstream.adapters.postgres.PostgresDatabase;
+import io.userstream.adapters.postgres.PostgresPool;
 import io.userstream.adapters.postgres.PostgresSettings;
 import io.userstream.adapters.postgres.PostgresUserStatsStore;
 import io.userstream.application.port.in.ConsumeUserActivityUseCase;
@@ -55,7 +55,7 @@ final class ConsumerFixture implements AutoCloseable {
     final Topology.StatsNames names = new Topology.StatsNames("test.events." + id, "test.stats." + id,
             "test.stats.dlx." + id, "test.stats.dlq." + id);
     final String schema = "consumer_" + id;
-    final PostgresDatabase database;
+    final PostgresPool database;
     final PostgresUserStatsStore store;
     final Directory directory = new Directory();
     final CountingObserver observer = new CountingObserver();
@@ -65,7 +65,7 @@ final class ConsumerFixture implements AutoCloseable {
     RabbitUserActivityConsumer consumer;
 
     ConsumerFixture() throws Exception {
-        database = PostgresDatabase.open(new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(10)),
+        database = PostgresPool.open(new PostgresSettings(DB_URL, DB_USER, "", schema, 8, Duration.ofSeconds(10)),
                 "classpath:db/migration/stats", "consumer-test-" + id);
         store = new PostgresUserStatsStore(database.dbClient());
         useCase = new CountingUseCase(new UserStatsService(store, directory,
@@ -96,7 +96,7 @@ final class ConsumerFixture implements AutoCloseable {
 
     void publishRaw(String messageId, byte[] body) throws Exception {
         admin.basicPublish(names.exchange(), "user.test", new AMQP.BasicProperties.Builder().deliveryMode(2)
-                .messageId(messageId).contentType(IntegrationEvents.CONTENT_TYPE).build(), body);
+                .messageId(messageId).contentType(UserActivityMessages.CONTENT_TYPE).build(), body);
     }
 
     static io.userstream.proto.events.v1.UserEvent message(UserActivity activity) {

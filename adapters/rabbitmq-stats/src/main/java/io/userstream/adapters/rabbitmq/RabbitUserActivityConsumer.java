@@ -259,7 +259,7 @@ public final class RabbitUserActivityConsumer implements AutoCloseable {
     private void dispatch(Channel channel, Delivery delivery) throws IOException {
         UserActivity activity;
         try {
-            activity = IntegrationEvents.toActivity(delivery.getBody());
+            activity = UserActivityMessages.toActivity(delivery.getBody());
         } catch (IllegalArgumentException poison) {
             LOG.warning(() -> "dead-lettering undecodable message " + delivery.getProperties().getMessageId()
                     + ": " + poison.getMessage());

@@ -458,7 +458,7 @@ class PostgresUserStatsStoreTest {
     void an_unreachable_database_is_unavailable_not_a_bug() {
         PGSimpleDataSource nowhere = new PGSimpleDataSource();
         nowhere.setURL("jdbc:postgresql://127.0.0.1:1/userstream_stats?connectTimeout=2");
-        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(PostgresDatabase.dbClientOver(nowhere));
+        PostgresUserStatsStore unreachable = new PostgresUserStatsStore(PostgresPool.dbClientOver(nowhere));
 
         assertThatThrownBy(() -> unreachable.find(UUID.randomUUID())).isInstanceOf(StoreUnavailableException.class);
         assertThatThrownBy(() -> unreachable.inTransaction(tx -> tx.markProcessed(UUID.randomUUID())))
