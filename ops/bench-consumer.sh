@@ -8,7 +8,7 @@ source ops/java-home.sh
 bash ops/setup.sh >/dev/null
 # A reactor build of the module and what it needs (never install: ~/.m2 may be shared); the classpath then
 # points at the reactor modules' target/classes.
-./mvnw -B -ntp -q -pl adapters/rabbitmq -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
+./mvnw -B -ntp -q -pl adapters/rabbitmq-stats -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
 exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${BENCH_JAVA_OPTS:-} \
-  -cp "adapters/rabbitmq/target/test-classes:adapters/rabbitmq/target/classes:$(cat adapters/rabbitmq/target/bench.classpath)" \
+  -cp "adapters/rabbitmq-stats/target/test-classes:adapters/rabbitmq-stats/target/classes:$(cat adapters/rabbitmq-stats/target/bench.classpath)" \
   io.userstream.adapters.rabbitmq.ConsumerThroughputBenchmark "$@"

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source ops/java-home.sh
 bash ops/setup.sh >/dev/null
-./mvnw -B -ntp -q install -DskipTests
-./mvnw -B -ntp -q -pl adapters/postgres test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
+# A reactor build of the module and what it needs (never install: ~/.m2 may be shared; adapters/postgres now
+# needs postgres-common and application-common from this checkout); the classpath then points at their target/classes.
+./mvnw -B -ntp -q -pl adapters/postgres -am test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath
 exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${BENCH_JAVA_OPTS:-} \
   -cp "adapters/postgres/target/test-classes:adapters/postgres/target/classes:$(cat adapters/postgres/target/bench.classpath)" \
   io.userstream.adapters.postgres.DbClientCostBenchmark "$@"

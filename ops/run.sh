@@ -10,7 +10,10 @@
 #   ops/run.sh user-service | user-stats-service    one service, against the configured servers
 #
 # It builds the jars first (without tests) when they are missing or older than the sources;
-# USERSTREAM_SKIP_BUILD=1 skips that. Configure with environment variables (see README).
+# USERSTREAM_SKIP_BUILD=1 skips that. Configure with environment variables (see README; each service's
+# `--help` lists its own: java -jar bootstrap/user-stats-service/target/userstream-user-stats-service.jar --help).
+# Each service runs from its own thin jar and libs/ (bootstrap/user-service/target, bootstrap/user-stats-service/target);
+# the embedded mode runs both from bootstrap/target/userstream-embedded.jar with libs-embedded/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,36 +69,44 @@ if [ "$what" != user-service ]; then
   check_port USERSTATS_HTTP_PORT 9191 "user-stats-service metrics and health"
 fi
 
-jar=bootstrap/target/userstream-bootstrap.jar
-outdated() { # whether the jar is missing or a build input is newer than it
-  [ ! -f "$jar" ] || [ ! -d bootstrap/target/libs-embedded ] || [ -n "$(find . \
+user_service_jar=bootstrap/user-service/target/userstream-user-service.jar
+user_stats_service_jar=bootstrap/user-stats-service/target/userstream-user-stats-service.jar
+embedded_jar=bootstrap/target/userstream-embedded.jar
+jars=("$user_service_jar" "$user_stats_service_jar" "$embedded_jar")
+outdated() { # whether a jar is missing or a build input is newer than the oldest of them
+  local jar
+  for jar in "${jars[@]}"; do
+    [ -f "$jar" ] || return 0
+  done
+  [ ! -d bootstrap/target/libs-embedded ] || [ -n "$(find . \
     \( -name .git -o -name target -o -name node_modules -o -name .userstream-data \) -prune -o \
-    \( -name pom.xml -o -path '*/src/main/*' \) -newer "$jar" -print -quit)" ]
+    \( -name pom.xml -o -path '*/src/main/*' \) \( -newer "${jars[0]}" -o -newer "${jars[1]}" -o -newer "${jars[2]}" \) \
+    -print -quit)" ]
 }
 if [ "${USERSTREAM_SKIP_BUILD:-0}" != 1 ] && outdated; then
-  echo "run: building (./mvnw install -DskipTests; the first time this downloads Maven and the dependencies)"
-  ./mvnw -B -ntp -q install -DskipTests
-  touch "$jar"
+  echo "run: building (./mvnw package -DskipTests; the first time this downloads Maven and the dependencies)"
+  ./mvnw -B -ntp -q package -DskipTests
+  touch "${jars[@]}"
 fi
 
 if [ "$mode" = embedded ]; then
   export USERSTREAM_DATA_DIR="${USERSTREAM_DATA_DIR:-$PWD/.userstream-data}"
   # exec: Ctrl-C and SIGTERM reach the JVM itself, whose shutdown hook stops the services, then the servers.
   exec "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} \
-    -cp "$jar:bootstrap/target/libs-embedded/*" io.userstream.bootstrap.EmbeddedMain
+    -cp "$embedded_jar:bootstrap/target/libs-embedded/*" io.userstream.bootstrap.EmbeddedMain
 fi
 
 bash ops/setup.sh
-run() { # run <main class>
-  "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} -cp "$jar" "$1"
+run() { # run <service jar>: its manifest names its main class and its libs/
+  "$JAVA_HOME/bin/java" $USERSTREAM_JVM_FLAGS ${JAVA_OPTS:-} -jar "$1"
 }
 case "$what" in
-  user-service) run io.userstream.bootstrap.UserServiceMain ;;
-  user-stats-service) run io.userstream.bootstrap.UserStatsServiceMain ;;
+  user-service) run "$user_service_jar" ;;
+  user-stats-service) run "$user_stats_service_jar" ;;
   all)
-    run io.userstream.bootstrap.UserServiceMain &
+    run "$user_service_jar" &
     user_service=$!
     trap 'kill "$user_service" 2>/dev/null; wait "$user_service" 2>/dev/null' EXIT INT TERM
-    run io.userstream.bootstrap.UserStatsServiceMain
+    run "$user_stats_service_jar"
     ;;
 esac

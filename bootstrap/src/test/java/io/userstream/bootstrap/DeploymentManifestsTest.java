@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * {@code ops/compose.yaml} and {@code ops/k8s/*.yaml} cannot run here (no Docker engine, no cluster), so
  * they are held to what can be checked: they parse, every {@code USERSTREAM_}/{@code USERSTATS_} variable they
- * set is a key the services read (in {@code application.yaml}, which the services and their tests use), the
- * Deployments run two replicas with probes on the health endpoints, and their ports are the services'.
+ * set is a key the services read (in {@code user-service.yaml} / {@code user-stats-service.yaml}, the defaults the
+ * services and their tests load), the Deployments run two replicas with probes on the health endpoints, their
+ * ports are the services', and each service runs its own image, built from its own jar and libs/.
  * SnakeYAML comes with helidon-config-yaml (compile scope); declaring it for the test would make it test-only.
  */
 class DeploymentManifestsTest {
@@ -28,7 +29,7 @@ class DeploymentManifestsTest {
     private static final Config APPLICATION = Config.builder()
             .disableEnvironmentVariablesSource()
             .disableSystemPropertiesSource()
-            .sources(ConfigSources.classpath("application.yaml"))
+            .sources(ConfigSources.classpath(UserServiceMain.DEFAULTS), ConfigSources.classpath(UserStatsServiceMain.DEFAULTS))
             .build();
 
     @Test
@@ -42,6 +43,29 @@ class DeploymentManifestsTest {
         }
         assertThat(variables).hasSizeGreaterThan(8);
         variables.forEach(DeploymentManifestsTest::assertReadByTheServices);
+        for (String service : List.of("user-service", "user-stats-service")) {
+            Map<String, Object> definition = map(services.get(service));
+            assertThat(definition.get("image")).as(service).isEqualTo("userstream-" + service + ":dev");
+            Map<String, Object> build = map(definition.get("build"));
+            assertThat(build.get("dockerfile")).isEqualTo("ops/docker/Dockerfile");
+            assertThat(map(build.get("args")).get("SERVICE")).as(service + "'s image").isEqualTo(service);
+            assertThat(definition).as(service + " runs its jar's main, not a class named here").doesNotContainKey("command");
+        }
+    }
+
+    @Test
+    void the_image_of_a_service_holds_its_own_jar_and_libs_and_runs_the_jar() throws IOException {
+        String dockerfile = Files.readString(OPS.resolve("docker/Dockerfile"));
+        assertThat(dockerfile)
+                .contains("COPY bootstrap/${SERVICE}/target/libs/ libs/")
+                .contains("COPY bootstrap/${SERVICE}/target/userstream-${SERVICE}.jar app.jar")
+                .contains("ENTRYPOINT [\"java\", \"-jar\", \"app.jar\"]");
+        for (String service : List.of("user-service", "user-stats-service")) {
+            // The artifacts those COPY lines name: built by the normal build (`package`), before this module.
+            assertThat(Path.of("../bootstrap/" + service + "/pom.xml")).exists();
+            assertThat(Files.readString(Path.of("../bootstrap/" + service + "/pom.xml")))
+                    .contains("<finalName>userstream-" + service + "</finalName>");
+        }
     }
 
     @Test
@@ -59,6 +83,8 @@ class DeploymentManifestsTest {
             assertThat(spec.get("replicas")).as(service).isEqualTo(2);
             Map<String, Object> container = map(list(map(map(spec.get("template")).get("spec")).get("containers"))
                     .getFirst());
+            assertThat(container.get("image")).as(service).isEqualTo("userstream-" + service + ":dev");
+            assertThat(container).as(service + " runs its jar's main").doesNotContainKey("args");
             assertThat(path(container, "readinessProbe")).isEqualTo("/health/ready");
             assertThat(path(container, "livenessProbe")).isEqualTo("/health/live");
             String section = service.equals("user-service") ? "userstream" : "userstats";
@@ -76,7 +102,7 @@ class DeploymentManifestsTest {
     private static void assertReadByTheServices(String variable) {
         assertThat(variable).as("a variable of the services").matches("(USERSTREAM|USERSTATS)_[A-Z0-9_]+");
         String key = variable.toLowerCase(Locale.ROOT).replace('_', '.');
-        assertThat(APPLICATION.get(key).exists()).as(variable + " is " + key + " in application.yaml").isTrue();
+        assertThat(APPLICATION.get(key).exists()).as(variable + " is " + key + " in the services' defaults").isTrue();
     }
 
     private static String path(Map<String, Object> container, String probe) {

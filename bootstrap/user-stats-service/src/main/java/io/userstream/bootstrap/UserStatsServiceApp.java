@@ -17,7 +17,7 @@ import io.userstream.adapters.grpc.UserStatsHttpService;
 import io.userstream.adapters.grpc.auth.ApiAccess;
 import io.userstream.adapters.grpc.auth.Authentication;
 import io.userstream.adapters.metrics.StatsMetrics;
-import io.userstream.adapters.postgres.PostgresDatabase;
+import io.userstream.adapters.postgres.PostgresPool;
 import io.userstream.adapters.postgres.PostgresUserStatsStore;
 import io.userstream.adapters.rabbitmq.RabbitUserActivityConsumer;
 import io.userstream.application.service.UserStatsService;
@@ -44,14 +44,14 @@ final class UserStatsServiceApp implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(UserStatsServiceApp.class.getName());
 
-    private final PostgresDatabase database;
+    private final PostgresPool database;
     private final ManagedChannel userService;
     private final RabbitUserActivityConsumer consumer;
     private final GrpcServer server;
     private final Optional<ScheduledExecutorService> sweeper;
     private final UserStatsService stats;
 
-    private UserStatsServiceApp(PostgresDatabase database, ManagedChannel userService,
+    private UserStatsServiceApp(PostgresPool database, ManagedChannel userService,
                                 RabbitUserActivityConsumer consumer, GrpcServer server,
                                 Optional<ScheduledExecutorService> sweeper, UserStatsService stats) {
         this.database = database;
@@ -66,9 +66,9 @@ final class UserStatsServiceApp implements AutoCloseable {
         settings.security().checkAndLog("user-stats-service");
         Optional<Authentication> authentication = settings.security().authentication(ApiAccess.statsService());
         ManagedChannel userService = userServiceChannel(settings);
-        PostgresDatabase database;
+        PostgresPool database;
         try {
-            database = PostgresDatabase.open(settings.postgres(), "classpath:db/migration/stats", "userstream-stats");
+            database = PostgresPool.open(settings.postgres(), "classpath:db/migration/stats", "userstream-stats");
         } catch (RuntimeException e) {
             userService.shutdownNow();
             throw e;

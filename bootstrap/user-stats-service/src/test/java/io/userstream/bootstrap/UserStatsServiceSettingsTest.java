@@ -31,11 +31,11 @@ class UserStatsServiceSettingsTest {
     }
 
     @Test
-    void the_shipped_application_yaml_gives_the_defaults() {
+    void the_shipped_defaults_give_the_defaults() {
         Config config = Config.builder()
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
-                .sources(ConfigSources.classpath("application.yaml"))
+                .sources(ConfigSources.classpath(UserStatsServiceMain.DEFAULTS))
                 .build();
 
         assertThat(UserStatsServiceSettings.from(config).batching()).isEqualTo(Batching.DEFAULT);

@@ -110,7 +110,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                 root.get("host").asString().orElse("127.0.0.1"),
                 root.get("grpc.port").asInt().orElse(9090),
                 root.get("http.port").asInt().orElse(9091),
-                postgres(root.get("db"), "jdbc:postgresql://127.0.0.1:5432/userstream_users", 16),
+                ConnectionSettings.postgres(root.get("db"), "jdbc:postgresql://127.0.0.1:5432/userstream_users", 16),
                 new Argon2idPasswordHasher.Parameters(
                         hashing.get("memory").asInt().orElse(Argon2idPasswordHasher.OWASP.memoryKiB()),
                         hashing.get("iterations").asInt().orElse(Argon2idPasswordHasher.OWASP.iterations()),
@@ -129,7 +129,7 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
                         projections.get("inflight").asInt().orElse(defaults.maxInFlight())),
                 Duration.ofMillis(root.get("metrics.refresh").asLong().orElse(5000L)),
                 root.get("outbox.enabled").asBoolean().orElse(true)
-                        ? Optional.of(rabbit(root.get("rabbitmq"))) : Optional.empty(),
+                        ? Optional.of(ConnectionSettings.publisher(root.get("rabbitmq"))) : Optional.empty(),
                 root.get("commands.cache").asInt().orElse(DEFAULT_RECENT_USERS),
                 SecuritySettings.from(root),
                 PasswordChecks.from(root.get("verify")),
@@ -180,28 +180,5 @@ record UserServiceSettings(String host, int grpcPort, int httpPort, PostgresSett
     static BoundedPasswordHasher.Limits hashingLimits(Config argon2) {
         int threads = argon2.get("threads").asInt().orElse(BoundedPasswordHasher.Limits.defaults().threads());
         return new BoundedPasswordHasher.Limits(threads, argon2.get("queue").asInt().orElse(2 * threads));
-    }
-
-    /** Database settings under {@code node}, shared by both services' configuration. */
-    static PostgresSettings postgres(Config node, String defaultUrl, int defaultPoolSize) {
-        return new PostgresSettings(
-                node.get("url").asString().orElse(defaultUrl),
-                node.get("user").asString().orElse("postgres"),
-                node.get("password").asString().orElse(""),
-                node.get("schema").asString().orElse("public"),
-                node.get("pool.size").asInt().orElse(defaultPoolSize),
-                Duration.ofSeconds(node.get("timeout").asInt().orElse(5)));
-    }
-
-    /** RabbitMQ settings under {@code node}, shared by both services' configuration. */
-    static RabbitSettings rabbit(Config node) {
-        return new RabbitSettings(
-                node.get("host").asString().orElse("127.0.0.1"),
-                node.get("port").asInt().orElse(5672),
-                node.get("user").asString().orElse("guest"),
-                node.get("password").asString().orElse("guest"),
-                node.get("vhost").asString().orElse("/"),
-                Duration.ofMillis(node.get("confirm.timeout").asLong().orElse(5000L)),
-                node.get("quorum").asBoolean().orElse(true));
     }
 }
