@@ -16,8 +16,8 @@ import java.util.logging.Logger;
  * embedded AMQP broker ({@code ops/run.sh --embedded}, or {@code ops/run.sh} where neither server is
  * installed); prints where everything listens; on SIGINT/SIGTERM stops the services, then the servers.
  *
- * <p>Configuration is the usual one ({@code application.yaml} and environment overrides, e.g.
- * {@code USERSTREAM_GRPC_PORT}) with the database and broker settings replaced by the embedded ones;
+ * <p>Configuration is the usual one (both services' bundled defaults, {@code user-service.yaml} and
+ * {@code user-stats-service.yaml}, and environment overrides, e.g. {@code USERSTREAM_GRPC_PORT}) with the database and broker settings replaced by the embedded ones;
  * {@code USERSTREAM_DATA_DIR} names the data directory, {@code USERSTREAM_EMBEDDED_POSTGRES_PORT} and
  * {@code USERSTREAM_EMBEDDED_AMQP_PORT} fix the servers' ports (default: free ones).
  *

@@ -56,7 +56,7 @@ public final class EmbeddedInfrastructure implements AutoCloseable {
     }
 
     /**
-     * Configuration keys (as in {@code application.yaml}) that point both services at these servers.
+     * Configuration keys (as in {@code user-service.yaml} and {@code user-stats-service.yaml}) that point both services at these servers.
      * Quorum queues are off: the embedded broker has none, so user-stats' queues are classic there.
      */
     public Map<String, String> configuration() {

@@ -61,7 +61,7 @@ final class OurWritePath implements AutoCloseable {
 
     /** The command side's cache capacity, as user-service reads it ({@code UserServiceSettings}). */
     static final int RECENT_USERS = Config.create().get("userstream.commands.cache").asInt()
-            .orElse(10_000); // UserServiceSettings.DEFAULT_RECENT_USERS, should application.yaml lack the key
+            .orElse(10_000); // UserServiceSettings.DEFAULT_RECENT_USERS, should user-service.yaml lack the key
 
     /**
      * Opens (and migrates) our schema with a pool of {@code poolSize} connections plus the one the append

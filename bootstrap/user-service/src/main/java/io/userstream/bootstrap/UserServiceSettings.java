@@ -16,7 +16,7 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Typed settings of user-service, read once from configuration ({@code application.yaml} plus
+ * Typed settings of user-service, read once from configuration ({@code user-service.yaml} plus
  * environment overrides) so that no adapter ever reads configuration itself.
  *
  * @param host          interface to listen on

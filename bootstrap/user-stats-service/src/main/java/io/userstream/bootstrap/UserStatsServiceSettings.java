@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Typed settings of user-stats-service (the {@code userstats} section of {@code application.yaml},
+ * Typed settings of user-stats-service (the {@code userstats} section of {@code user-stats-service.yaml},
  * environment overrides {@code USERSTATS_...}).
  *
  * @param host              interface to listen on
