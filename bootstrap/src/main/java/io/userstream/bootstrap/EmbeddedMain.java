@@ -35,7 +35,7 @@ public final class EmbeddedMain {
 
     public static void main(String[] args) {
         LogConfig.configureRuntime();
-        Config base = ServiceConfig.load(UserServiceMain.DEFAULTS, UserStatsServiceMain.DEFAULTS);
+        Config base = ServiceConfig.load("user-service", "user-stats-service");
         Path dataDirectory = Path.of(base.get("userstream.data.dir").asString().orElse(".userstream-data"));
         Running running = new Running();
         // Registered first, so that a Ctrl-C during the start also stops what has started.

@@ -29,7 +29,8 @@ class DeploymentManifestsTest {
     private static final Config APPLICATION = Config.builder()
             .disableEnvironmentVariablesSource()
             .disableSystemPropertiesSource()
-            .sources(ConfigSources.classpath(UserServiceMain.DEFAULTS), ConfigSources.classpath(UserStatsServiceMain.DEFAULTS))
+            .sources(ConfigSources.classpath(ServiceConfig.defaultsOf("user-service")),
+                    ConfigSources.classpath(ServiceConfig.defaultsOf("user-stats-service")))
             .build();
 
     @Test

@@ -68,13 +68,33 @@ final class ConfigHelp {
         return false;
     }
 
+    /**
+     * Handles a service main's arguments before it starts anything: prints {@code service}'s help if asked for and
+     * returns true (the main returns, exit status 0); refuses any other argument (exit status 2); else returns false.
+     */
+    static boolean answered(String[] args, String service, Class<?> mainClass) {
+        if (wantsHelp(args)) {
+            System.out.print(usage(service, mainClass));
+            return true;
+        }
+        if (args.length > 0) {
+            System.err.println(service + ": unknown argument '" + args[0] + "'; --help lists the options and the configuration");
+            System.exit(2);
+        }
+        return false;
+    }
+
     /** The keys of the classpath resource {@code resource}, a YAML file of nested keys with comments. */
     static List<Entry> entries(String resource) {
+        return parse(lines(resource));
+    }
+
+    private static List<String> lines(String resource) {
         try (InputStream in = ConfigHelp.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException(resource + " is not on the class path");
             }
-            return parse(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().toList());
+            return new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)).lines().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -127,17 +147,22 @@ final class ConfigHelp {
         return List.copyOf(entries);
     }
 
-    /** The whole {@code --help} text of a service. */
-    static String usage(String service, String jar, String mainClass, String summary, String resource) {
+    /**
+     * The whole {@code --help} text of {@code service}, whose runnable jar is {@code userstream-<service>.jar}: its
+     * summary (the first paragraph of its defaults file's leading comment) and every key of that file.
+     */
+    static String usage(String service, Class<?> mainClass) {
+        String resource = ServiceConfig.defaultsOf(service);
+        String jar = "userstream-" + service + ".jar";
         StringBuilder text = new StringBuilder();
         text.append("Usage: java -jar ").append(jar).append(" [--help]\n")
-                .append("       java -cp ").append(jar).append(" ").append(mainClass).append(" [--help]\n\n")
-                .append(summary).append("\n\n")
+                .append("       java -cp ").append(jar).append(" ").append(mainClass.getName()).append(" [--help]\n\n")
+                .append(summary(lines(resource))).append("\n\n")
                 .append("Options:\n")
                 .append("  -h, --help   print this help and exit\n\n")
                 .append("Configuration of ").append(service).append(": the defaults bundled in ").append(resource)
-                .append(", each overridden by its environment variable\n")
-                .append("(or a Java system property -D<key>=<value>). Key, environment variable, default, meaning:\n");
+                .append(", each overridden by its\nenvironment variable (or a Java system property -D<key>=<value>).")
+                .append(" Key, environment variable, default, meaning:\n");
         for (Entry entry : entries(resource)) {
             text.append("\n  ").append(entry.key()).append("\n      ").append(entry.environmentVariable())
                     .append("  (default: ").append(entry.defaultValue()
@@ -147,6 +172,19 @@ final class ConfigHelp {
             }
         }
         return text.toString();
+    }
+
+    /** The first paragraph of the file's leading comment, without the comment marks. */
+    static String summary(List<String> lines) {
+        List<String> paragraph = new ArrayList<>();
+        for (String line : lines) {
+            Matcher comment = COMMENT.matcher(line);
+            if (!comment.matches() || comment.group(2).isBlank()) {
+                break;
+            }
+            paragraph.add(comment.group(2).strip());
+        }
+        return String.join("\n", paragraph);
     }
 
     /**

@@ -4,20 +4,26 @@ import io.helidon.config.Config;
 import io.helidon.config.ConfigSources;
 
 /**
- * A service's configuration: its bundled defaults ({@code user-service.yaml} or {@code user-stats-service.yaml}
- * in its jar, the file {@code --help} is made from), overridden by environment variables (upper case, dots as
- * underscores: {@code USERSTATS_DB_URL} for {@code userstats.db.url}) and Java system properties.
+ * A service's configuration: its bundled defaults ({@code <service>.yaml} in its jar, e.g.
+ * {@code user-stats-service.yaml}, the file {@code --help} is made from), overridden by environment variables
+ * (upper case, dots as underscores: {@code USERSTATS_DB_URL} for {@code userstats.db.url}) and Java system
+ * properties.
  */
 final class ServiceConfig {
 
     private ServiceConfig() {
     }
 
-    /** The bundled defaults of {@code resources} (later ones under earlier ones), under the environment. */
-    static Config load(String... resources) {
+    /** The class path resource holding {@code service}'s bundled defaults, e.g. {@code user-service.yaml}. */
+    static String defaultsOf(String service) {
+        return service + ".yaml";
+    }
+
+    /** The configuration of {@code services} (the first one's defaults over the next one's), under the environment. */
+    static Config load(String... services) {
         Config.Builder builder = Config.builder();
-        for (String resource : resources) {
-            builder.addSource(ConfigSources.classpath(resource));
+        for (String service : services) {
+            builder.addSource(ConfigSources.classpath(defaultsOf(service)));
         }
         return builder.build();
     }

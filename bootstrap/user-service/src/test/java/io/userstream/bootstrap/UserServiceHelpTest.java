@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class UserServiceHelpTest {
 
-    private static final List<ConfigHelp.Entry> LISTED = ConfigHelp.entries(UserServiceMain.DEFAULTS);
+    private static final List<ConfigHelp.Entry> LISTED = ConfigHelp.entries(ServiceConfig.defaultsOf("user-service"));
 
     private static Set<String> listedKeys() {
         Set<String> keys = new TreeSet<>();
@@ -30,7 +30,7 @@ class UserServiceHelpTest {
 
     /** The keys read with the bundled defaults, and with {@code overrides} on top of them. */
     private static Set<String> keysRead(Map<String, String> overrides) {
-        Map<String, String> values = new HashMap<>(ConfigHelp.defaults(UserServiceMain.DEFAULTS));
+        Map<String, String> values = new HashMap<>(ConfigHelp.defaults(ServiceConfig.defaultsOf("user-service")));
         values.putAll(overrides);
         return ConfigHelp.keysRead(config -> UserServiceSettings.from(config), values);
     }
@@ -75,7 +75,7 @@ class UserServiceHelpTest {
         }
         String help = printed.toString(StandardCharsets.UTF_8);
 
-        assertThat(help).startsWith("Usage: java -jar userstream-user-service.jar [--help]");
+        assertThat(help).contains("\n\nuser-service: ").startsWith("Usage: java -jar userstream-user-service.jar [--help]");
         for (ConfigHelp.Entry entry : LISTED) {
             assertThat(help).contains("\n  " + entry.key() + "\n      " + entry.environmentVariable() + "  (default: ");
         }

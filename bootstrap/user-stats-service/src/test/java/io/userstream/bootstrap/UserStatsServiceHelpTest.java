@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class UserStatsServiceHelpTest {
 
-    private static final List<ConfigHelp.Entry> LISTED = ConfigHelp.entries(UserStatsServiceMain.DEFAULTS);
+    private static final List<ConfigHelp.Entry> LISTED = ConfigHelp.entries(ServiceConfig.defaultsOf("user-stats-service"));
 
     private static Set<String> listedKeys() {
         Set<String> keys = new TreeSet<>();
@@ -30,7 +30,7 @@ class UserStatsServiceHelpTest {
 
     /** The keys read with the bundled defaults, and with {@code overrides} on top of them. */
     private static Set<String> keysRead(Map<String, String> overrides) {
-        Map<String, String> values = new HashMap<>(ConfigHelp.defaults(UserStatsServiceMain.DEFAULTS));
+        Map<String, String> values = new HashMap<>(ConfigHelp.defaults(ServiceConfig.defaultsOf("user-stats-service")));
         values.putAll(overrides);
         return ConfigHelp.keysRead(config -> UserStatsServiceSettings.from(config), values);
     }
@@ -75,7 +75,7 @@ class UserStatsServiceHelpTest {
         }
         String help = printed.toString(StandardCharsets.UTF_8);
 
-        assertThat(help).startsWith("Usage: java -jar userstream-user-stats-service.jar [--help]");
+        assertThat(help).contains("\n\nuser-stats-service: ").startsWith("Usage: java -jar userstream-user-stats-service.jar [--help]");
         for (ConfigHelp.Entry entry : LISTED) {
             assertThat(help).contains("\n  " + entry.key() + "\n      " + entry.environmentVariable() + "  (default: ");
         }

@@ -35,7 +35,7 @@ class UserStatsServiceSettingsTest {
         Config config = Config.builder()
                 .disableEnvironmentVariablesSource()
                 .disableSystemPropertiesSource()
-                .sources(ConfigSources.classpath(UserStatsServiceMain.DEFAULTS))
+                .sources(ConfigSources.classpath(ServiceConfig.defaultsOf("user-stats-service")))
                 .build();
 
         assertThat(UserStatsServiceSettings.from(config).batching()).isEqualTo(Batching.DEFAULT);
