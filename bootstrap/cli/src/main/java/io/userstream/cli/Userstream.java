@@ -63,6 +63,7 @@ public final class Userstream implements Runnable {
     private Clients clients;
 
     public static void main(String[] args) {
+        quietNetty();
         int code;
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
@@ -70,6 +71,15 @@ public final class Userstream implements Runnable {
         out.flush();
         err.flush();
         System.exit(code);
+    }
+
+    /**
+     * A short-lived client needs neither Netty's Unsafe tricks nor its native transport, whose use Java 23+
+     * reports on stderr (which belongs to the command's messages); set before any Netty class loads.
+     */
+    static void quietNetty() {
+        System.setProperty("io.grpc.netty.shaded.io.netty.noUnsafe", "true");
+        System.setProperty("io.grpc.netty.shaded.io.netty.transport.noNative", "true");
     }
 
     /**
