@@ -124,6 +124,8 @@ class CliSmokeTest {
         assertThat(userstream("projections", "replay", "user_read_model", id, "--token", token).succeeded().out())
                 .isEqualTo("replayed 3 events of user " + id + " into user_read_model" + System.lineSeparator());
         assertThat(userstream("parked", "list", "--token", token).succeeded().out()).startsWith("PROJECTION");
+        assertThat(userstream("projections", "verify", "user_read_model", "--token", token).succeeded().out())
+                .startsWith("user_read_model at ").contains(" 0 differ");
 
         // the rest of the lifecycle
         assertThat(userstream("user", "deactivate", id).succeeded().out()).containsPattern("status\\s+INACTIVE");
@@ -146,7 +148,7 @@ class CliSmokeTest {
 
         Run invalid = userstream("user", "change-email", id, "not-an-email");
         assertThat(invalid.exitCode()).isEqualTo(ExitCode.REJECTED);
-        assertThat(invalid.err()).startsWith("userstream: INVALID_ARGUMENT: ").contains("[new_email: ");
+        assertThat(invalid.err()).startsWith("userstream: INVALID_ARGUMENT (new_email): ");
         assertThat(invalid.err().lines()).hasSize(1);
 
         Run stale = userstream("user", "change-email", id, name + "@example.net", "--expected-version", "7");

@@ -55,13 +55,15 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
         return "unexpected failure: " + failure;
     }
 
+    /**
+     * {@code INVALID_ARGUMENT (email, username): <the server's message>}, with each field's own description
+     * appended where the message does not already say it; a RetryInfo becomes {@code (retry after 250ms)}.
+     */
     static String describe(StatusRuntimeException failure) {
         Status status = failure.getStatus();
-        StringBuilder line = new StringBuilder(status.getCode().name());
-        if (status.getDescription() != null && !status.getDescription().isBlank()) {
-            line.append(": ").append(status.getDescription().strip());
-        }
+        String message = status.getDescription() == null ? "" : status.getDescription().strip();
         List<String> fields = new ArrayList<>();
+        List<String> unsaid = new ArrayList<>();
         Duration retryAfter = null;
         com.google.rpc.Status details = StatusProto.fromThrowable(failure);
         if (details != null) {
@@ -69,7 +71,10 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
                 try {
                     if (detail.is(BadRequest.class)) {
                         for (BadRequest.FieldViolation violation : detail.unpack(BadRequest.class).getFieldViolationsList()) {
-                            fields.add(violation.getField() + ": " + violation.getDescription());
+                            fields.add(violation.getField());
+                            if (!message.contains(violation.getDescription())) {
+                                unsaid.add(violation.getField() + ": " + violation.getDescription());
+                            }
                         }
                     } else if (detail.is(RetryInfo.class)) {
                         com.google.protobuf.Duration delay = detail.unpack(RetryInfo.class).getRetryDelay();
@@ -80,8 +85,15 @@ final class Failures implements CommandLine.IExecutionExceptionHandler {
                 }
             }
         }
+        StringBuilder line = new StringBuilder(status.getCode().name());
         if (!fields.isEmpty()) {
-            line.append(" [").append(String.join("; ", fields)).append(']');
+            line.append(" (").append(String.join(", ", fields)).append(')');
+        }
+        if (!message.isEmpty()) {
+            line.append(": ").append(message.replace('\n', ' '));
+        }
+        if (!unsaid.isEmpty()) {
+            line.append(" [").append(String.join("; ", unsaid)).append(']');
         }
         if (retryAfter != null) {
             line.append(" (retry after ").append(Output.duration(retryAfter)).append(')');

@@ -8,6 +8,10 @@ import io.userstream.proto.admin.v1.RebuildProgress;
 import io.userstream.proto.admin.v1.RebuildProjectionRequest;
 import io.userstream.proto.admin.v1.ReplayStreamRequest;
 import io.userstream.proto.admin.v1.ReplayStreamResponse;
+import io.userstream.proto.admin.v1.FieldDifference;
+import io.userstream.proto.admin.v1.UserDifference;
+import io.userstream.proto.admin.v1.VerifyProjectionRequest;
+import io.userstream.proto.admin.v1.VerifyProjectionResponse;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -26,6 +30,7 @@ import java.util.Locale;
                 ProjectionsCommands.ListProjections.class,
                 ProjectionsCommands.Rebuild.class,
                 ProjectionsCommands.Replay.class,
+                ProjectionsCommands.Verify.class,
         })
 final class ProjectionsCommands extends CommandGroup {
 
@@ -78,6 +83,43 @@ final class ProjectionsCommands extends CommandGroup {
                 output.line("replayed " + replayed.getEventsReplayed() + " events of user " + userId + " into " + name);
             }
             return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "verify", description = {
+            "Compare the projection's table with the fold of every stream, in one snapshot.",
+            "Exit 0 if no user differs, 1 if some do (listed; personal fields named, never shown)."})
+    static final class Verify extends ClientCommand {
+        @Parameters(paramLabel = "PROJECTION") String name;
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "0",
+                description = "Differing users listed: 0 means 20; at most 1000.")
+        int limit;
+
+        @Override
+        public Integer call() {
+            VerifyProjectionResponse verified = clients().admin().verifyProjection(
+                    VerifyProjectionRequest.newBuilder().setName(name).setLimit(limit).build());
+            Output output = output();
+            if (output.json()) {
+                output.json(verified);
+            } else {
+                output.line(String.format(Locale.ROOT, "%s at %s: %s users checked, %s differ, %s skipped (still catching up)",
+                        name, verified.getCheckpoint(), Output.count(verified.getUsersChecked()),
+                        Output.count(verified.getUsersDiffering()), Output.count(verified.getUsersSkipped())));
+                if (verified.getDifferencesCount() > 0) {
+                    List<String[]> rows = new ArrayList<>();
+                    for (UserDifference difference : verified.getDifferencesList()) {
+                        List<String> fields = new ArrayList<>();
+                        for (FieldDifference field : difference.getFieldsList()) {
+                            fields.add(field.getPersonal() ? field.getField()
+                                    : field.getField() + ": expected '" + field.getExpected() + "', is '" + field.getActual() + "'");
+                        }
+                        rows.add(Output.row(difference.getUserId(), difference.getKind().name(), String.join("; ", fields)));
+                    }
+                    output.table(Output.row("USER", "DIFFERENCE", "FIELDS"), rows);
+                }
+            }
+            return verified.getUsersDiffering() == 0 ? ExitCode.OK : ExitCode.FAILED;
         }
     }
 

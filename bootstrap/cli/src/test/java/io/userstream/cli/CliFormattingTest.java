@@ -52,9 +52,24 @@ class CliFormattingTest {
                         .build()))
                 .build());
 
-        assertThat(Failures.describe(invalid)).isEqualTo("INVALID_ARGUMENT: invalid input "
+        assertThat(Failures.describe(invalid)).isEqualTo("INVALID_ARGUMENT (email, username): invalid input "
                 + "[email: must be a valid e-mail address; username: must be 3-32 characters]");
         assertThat(Failures.exitCode(invalid)).isEqualTo(ExitCode.REJECTED);
+    }
+
+    @Test
+    void a_field_the_message_already_explains_is_named_once() {
+        StatusRuntimeException invalid = StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+                .setCode(Code.INVALID_ARGUMENT_VALUE)
+                .setMessage("invalid request: new_email must be an e-mail address")
+                .addDetails(Any.pack(BadRequest.newBuilder()
+                        .addFieldViolations(BadRequest.FieldViolation.newBuilder().setField("new_email")
+                                .setDescription("must be an e-mail address"))
+                        .build()))
+                .build());
+
+        assertThat(Failures.describe(invalid))
+                .isEqualTo("INVALID_ARGUMENT (new_email): invalid request: new_email must be an e-mail address");
     }
 
     @Test

@@ -131,7 +131,7 @@ class CommandLineTest {
         assertThat(rejected.exitCode()).isEqualTo(ExitCode.REJECTED);
         assertThat(rejected.out()).isEmpty();
         assertThat(rejected.err().strip()).isEqualTo(
-                "userstream: INVALID_ARGUMENT: invalid input [new_email: must be a valid e-mail address]");
+                "userstream: INVALID_ARGUMENT (new_email): invalid input [new_email: must be a valid e-mail address]");
 
         Run missing = run("", "--user-service", target, "user", "get", "0193a5c2-0000-7000-8000-000000000000");
         assertThat(missing.exitCode()).isEqualTo(ExitCode.NOT_FOUND);
