@@ -16,6 +16,8 @@ public final class ExitCode {
     public static final int NOT_ALLOWED = 5;
     /** Nothing wrong with the request: the service could not answer (in time); retrying may help. */
     public static final int UNAVAILABLE = 6;
+    /** A comparison ran and found differences ({@code migrate verify}). */
+    public static final int DIFFERENCES = 7;
 
     private ExitCode() {
     }

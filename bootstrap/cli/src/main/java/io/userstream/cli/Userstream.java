@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
                 StatsCommands.class,
                 ProjectionsCommands.class,
                 ParkedCommands.class,
+                MigrateCommands.class,
                 CommandLine.HelpCommand.class,
         },
         footerHeading = "%n",
@@ -39,6 +40,7 @@ import java.nio.charset.StandardCharsets;
                 "  USERSTREAM_DEADLINE       --deadline      per call (default 10s)",
                 "  USERSTREAM_OUTPUT         --output        table or json (default table)",
                 "  USERSTREAM_PASSWORD       user create's password, unless --password[-stdin]",
+                "  USERSTREAM_LEGACY_JDBC_URL, _USER, _PASSWORD  migrate: the legacy database",
                 "",
                 "Exit codes:",
                 "  0  success",
@@ -50,6 +52,7 @@ import java.nio.charset.StandardCharsets;
                 "  5  not allowed (UNAUTHENTICATED, PERMISSION_DENIED)",
                 "  6  unavailable, retry later (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,",
                 "     RESOURCE_EXHAUSTED)",
+                "  7  differences found (migrate verify)",
         })
 public final class Userstream implements Runnable {
 
