@@ -181,6 +181,41 @@ async function main() {
   await check('GetUserStats malformed id is INVALID_ARGUMENT with BadRequest',
     () => expectInvalidArgument(stats, 'GetUserStats', { user_id: 'not-a-uuid' }, 'user_id'));
 
+  if (options['admin-token']) {
+    // A bcrypt hash from another implementation (libxcrypt), as a legacy CRUD table holds it.
+    const legacyBcrypt = '$2b$10$kAXmj7nS18DApr1RDVbI/eLOmRxZ1LXn2OM3ZGQ7Gc.WGsTwHKpsS';
+    const migration = client(api.userstream.admin.v1.LegacyMigration, 'users');
+    const admin = () => {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', 'Bearer ' + options['admin-token']);
+      return metadata;
+    };
+    const suffix = crypto.randomUUID().replace(/-/g, '').slice(0, 12);
+    const row = {
+      source: 'interop-js', legacy_id: suffix, email: `legacy-${suffix}@example.org`, username: `legacy_${suffix}`,
+      password_hash: legacyBcrypt, status: 'LEGACY_ACTIVE',
+    };
+    await check('ImportLegacyUser twice imports once', async () => {
+      const first = (await unary(migration, 'ImportLegacyUser', row, admin())).response;
+      const second = (await unary(migration, 'ImportLegacyUser', row, admin())).response;
+      expect(first.outcome === 'CREATED' && first.password_verifiable, `first import ${JSON.stringify(first)}`);
+      expect(second.outcome === 'UNCHANGED' && second.user.id === first.user.id && second.user.version === '1',
+        `second import ${JSON.stringify(second)}`);
+    });
+    await check('ImportLegacyUser invalid row is INVALID_ARGUMENT with BadRequest', async () => {
+      let error;
+      try {
+        await unary(migration, 'ImportLegacyUser', { ...row, legacy_id: suffix + '-bad', email: 'not-an-email' }, admin());
+      } catch (e) {
+        error = e;
+      }
+      expect(error, 'expected INVALID_ARGUMENT, the call succeeded');
+      expect(error.code === grpc.status.INVALID_ARGUMENT, `expected INVALID_ARGUMENT, got ${error.code}: ${error.details}`);
+      const fields = badRequestFields(error);
+      expect(fields.includes('email'), `BadRequest names ${JSON.stringify(fields)}, not email`);
+    });
+  }
+
   if (options['secured-user-service']) {
     const secured = new api.userstream.user.v1.UserService(options['secured-user-service'], credentials);
     clients.push(secured);

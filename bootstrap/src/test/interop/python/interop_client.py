@@ -138,6 +138,7 @@ def main():
     parser.add_argument("--person-token")
     parser.add_argument("--person-id")
     parser.add_argument("--other-id")
+    parser.add_argument("--admin-token")
     args = parser.parse_args()
     api = Api(args.protoset)
     print("client: grpcio %s (gRPC C core)" % grpc.__version__, flush=True)
@@ -199,11 +200,49 @@ def main():
     checks.run("GetUser malformed id is INVALID_ARGUMENT with BadRequest", malformed_id)
     checks.run("GetUserStats", get_user_stats)
     checks.run("GetUserStats malformed id is INVALID_ARGUMENT with BadRequest", stats_malformed_id)
+    if args.admin_token:
+        check_legacy_import(api, checks, users, args.admin_token)
     if args.secured_user_service:
         check_secured(api, checks, args)
     users.close()
     stats.close()
     return checks.failed
+
+
+# A bcrypt hash from another implementation (libxcrypt), as a legacy CRUD table holds it.
+LEGACY_BCRYPT = "$2b$10$kAXmj7nS18DApr1RDVbI/eLOmRxZ1LXn2OM3ZGQ7Gc.WGsTwHKpsS"
+
+
+def check_legacy_import(api, checks, users, admin_token):
+    import_user = api.unary(users, "userstream.admin.v1.LegacyMigration", "ImportLegacyUser")
+    request_type = api.message("userstream.admin.v1.ImportLegacyUserRequest")
+    outcomes = api.pool.FindEnumTypeByName("userstream.admin.v1.ImportOutcome").values_by_name
+    active = api.pool.FindEnumTypeByName("userstream.admin.v1.LegacyUserStatus").values_by_name["LEGACY_ACTIVE"].number
+    bearer = (("authorization", "Bearer " + admin_token),)
+    suffix = uuid.uuid4().hex[:12]
+    row = dict(source="interop-py", legacy_id=suffix, email="legacy-%s@example.org" % suffix,
+               username="legacy_" + suffix, password_hash=LEGACY_BCRYPT, status=active)
+
+    def imports_once():
+        first = import_user(request_type(**row), timeout=TIMEOUT, metadata=bearer)
+        second = import_user(request_type(**row), timeout=TIMEOUT, metadata=bearer)
+        expect(first.outcome == outcomes["CREATED"].number and first.password_verifiable, "first import %s" % first)
+        expect(second.outcome == outcomes["UNCHANGED"].number and second.user.id == first.user.id
+               and second.user.version == 1, "second import %s" % second)
+
+    def invalid_row():
+        try:
+            import_user(request_type(**dict(row, legacy_id=suffix + "-bad", email="not-an-email")),
+                        timeout=TIMEOUT, metadata=bearer)
+        except grpc.RpcError as error:
+            expect(error.code() == grpc.StatusCode.INVALID_ARGUMENT, "got %s: %s" % (error.code(), error.details()))
+            fields = bad_request_fields(api, error)
+            expect("email" in fields, "BadRequest names %s, not email" % fields)
+            return
+        raise AssertionError("expected INVALID_ARGUMENT, the call succeeded")
+
+    checks.run("ImportLegacyUser twice imports once", imports_once)
+    checks.run("ImportLegacyUser invalid row is INVALID_ARGUMENT with BadRequest", invalid_row)
 
 
 def check_secured(api, checks, args):

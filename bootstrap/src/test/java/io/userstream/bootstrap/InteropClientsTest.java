@@ -44,6 +44,7 @@ class InteropClientsTest {
             "CreateUser echoes x-correlation-id", "GetUser with min_version",
             "GetUser malformed id is INVALID_ARGUMENT with BadRequest", "GetUserStats",
             "GetUserStats malformed id is INVALID_ARGUMENT with BadRequest",
+            "ImportLegacyUser twice imports once", "ImportLegacyUser invalid row is INVALID_ARGUMENT with BadRequest",
             "secured: no token is UNAUTHENTICATED", "secured: a person reads its own account",
             "secured: another account is PERMISSION_DENIED");
 
@@ -62,6 +63,7 @@ class InteropClientsTest {
     static void start() throws IOException {
         protoset = work.resolve("userstream.protoset");
         Files.write(protoset, descriptorSet(UserServiceProto.getDescriptor(), UserStatsServiceProto.getDescriptor(),
+                io.userstream.proto.admin.v1.LegacyMigrationProto.getDescriptor(),
                 HealthProto.getDescriptor(), io.grpc.reflection.v1.ServerReflectionProto.getDescriptor(),
                 io.grpc.reflection.v1alpha.ServerReflectionProto.getDescriptor(),
                 com.google.rpc.ErrorDetailsProto.getDescriptor(), com.google.rpc.StatusProto.getDescriptor())
@@ -117,7 +119,7 @@ class InteropClientsTest {
                 "--stats-service", "127.0.0.1:" + services.statsService().app.grpcPort(),
                 "--secured-user-service", "127.0.0.1:" + secured.app.grpcPort(),
                 "--person-token", tokens.token(personId, io.userstream.adapters.grpc.auth.Scopes.READ),
-                "--person-id", personId, "--other-id", otherId));
+                "--person-id", personId, "--other-id", otherId, "--admin-token", TestUserService.ADMIN_TOKEN));
         Path log = Files.createTempFile(work, "client", ".log");
         Process process = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         if (!process.waitFor(CLIENT_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {

@@ -287,7 +287,7 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         };
     }
 
-    private static UserRejection rejectionFor(Reservation reservation, List<UserEvent> events) {
+    static UserRejection rejectionFor(Reservation reservation, List<UserEvent> events) {
         for (UserEvent event : events) {
             switch (event) {
                 case UserEvent.UserCreated created when reservation.kind() == Reservation.Kind.EMAIL ->

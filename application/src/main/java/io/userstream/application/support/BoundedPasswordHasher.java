@@ -118,6 +118,11 @@ public final class BoundedPasswordHasher implements PasswordHasher, AutoCloseabl
         return delegate.needsRehash(hash);
     }
 
+    @Override
+    public boolean canVerify(PasswordHash hash) {
+        return delegate.canVerify(hash);
+    }
+
     private <T> T run(Operation operation, Supplier<T> work) {
         if (!admissions.tryAcquire()) {
             rejected.get(operation).increment();

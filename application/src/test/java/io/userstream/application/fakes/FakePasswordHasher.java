@@ -35,6 +35,12 @@ public final class FakePasswordHasher implements PasswordHasher {
         return encoded.startsWith(PREFIX) && encoded.endsWith("$" + digest(password));
     }
 
+    /** Only its own hashes: a carried-over bcrypt hash, say, is of a scheme it does not know. */
+    @Override
+    public boolean canVerify(PasswordHash hash) {
+        return hash.encoded().startsWith(PREFIX);
+    }
+
     /** How many times {@link #hash} was called. */
     public synchronized int calls() {
         return produced.size();

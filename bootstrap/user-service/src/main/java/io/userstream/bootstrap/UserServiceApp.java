@@ -6,6 +6,7 @@ import io.helidon.service.registry.Services;
 import io.userstream.adapters.crypto.Argon2idPasswordHasher;
 import io.userstream.adapters.grpc.AdminAuthorization;
 import io.userstream.adapters.grpc.CallMetadata;
+import io.userstream.adapters.grpc.LegacyMigrationGrpcService;
 import io.userstream.adapters.grpc.ProjectionAdminGrpcService;
 import io.userstream.adapters.grpc.UserGrpcService;
 import io.userstream.adapters.grpc.auth.ApiAccess;
@@ -17,6 +18,7 @@ import io.userstream.adapters.metrics.PasswordHashingMetrics;
 import io.userstream.adapters.metrics.ProjectionMetrics;
 import io.userstream.adapters.postgres.PostgresAuditTrail;
 import io.userstream.adapters.postgres.PostgresDatabase;
+import io.userstream.adapters.postgres.PostgresLegacyImportLedger;
 import io.userstream.adapters.postgres.PostgresProjections;
 import io.userstream.adapters.postgres.PostgresUserEventStore;
 import io.userstream.adapters.postgres.PostgresUserReadModel;
@@ -25,6 +27,7 @@ import io.userstream.adapters.rabbitmq.RabbitIntegrationEventPublisher;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
+import io.userstream.application.service.LegacyImportService;
 import io.userstream.application.service.PasswordVerificationService;
 import io.userstream.application.service.ProjectionAdminService;
 import io.userstream.application.service.UserCommandService;
@@ -139,15 +142,20 @@ final class UserServiceApp implements AutoCloseable {
             projectionMetrics.watch(projections, settings.metricsRefresh())
                     .alsoAs("outbox_relay", "outbox_pending_events", "outbox_lag_seconds");
             ProjectionAdminGrpcService adminService = new ProjectionAdminGrpcService(new ProjectionAdminService(projections));
+            // Imports hash nothing: the hasher is only asked whether it knows a carried-over hash's scheme.
+            LegacyMigrationGrpcService migrationService = new LegacyMigrationGrpcService(new LegacyImportService(
+                    eventStore, new PostgresLegacyImportLedger(database.dbClient()), hashing, clock,
+                    new UuidV7Generator()));
 
             // With authentication on, every RPC has its rule (the admin API needs users:admin) and the actor is
             // the token's subject, so CallMetadata runs after it; off, only the admin API is guarded, by its token.
             List<ServerInterceptor> interceptors = authentication
                     .<List<ServerInterceptor>>map(auth -> List.of(auth, new CallMetadata()))
                     .orElseGet(() -> List.of(new CallMetadata(),
-                            new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME)));
+                            new AdminAuthorization(settings.adminToken(), ProjectionAdminGrpcService.SERVICE_NAME,
+                                    LegacyMigrationGrpcService.SERVICE_NAME)));
             GrpcServer server = GrpcServer.start(settings.host(), settings.grpcPort(), settings.httpPort(),
-                    settings.security().serverCredentials(), List.of(userService, adminService), interceptors,
+                    settings.security().serverCredentials(), List.of(userService, adminService, migrationService), interceptors,
                     List.of(UserServiceGrpc.SERVICE_NAME), Map.of("postgresql", database::isReachable), List.of());
             projections.start();
             LOG.info(() -> "user-service started: gRPC on port " + server.grpcPort() + ", metrics and health on port "

@@ -10,6 +10,7 @@ import io.userstream.domain.user.UserEvent.UserDeleted;
 import io.userstream.domain.user.UserEvent.UserErased;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -59,6 +60,23 @@ public final class User {
     public static List<UserEvent> create(UserId id, Email email, Username username, PasswordHash passwordHash,
                                          Profile profile, Instant now) {
         return List.of(new UserCreated(id, email, username, passwordHash, profile, now));
+    }
+
+    /**
+     * Decides the import of a user from a legacy system, as the first events of its stream: the registration,
+     * dated when the legacy system registered it, then its deactivation or deletion if the legacy row says so.
+     */
+    public static List<UserEvent> importLegacy(LegacyUser legacy, Instant now) {
+        Instant registered = legacy.createdAt() != null ? legacy.createdAt() : now;
+        List<UserEvent> events = new ArrayList<>();
+        events.add(new UserCreated(legacy.id(), legacy.email(), legacy.username(), legacy.passwordHash(),
+                legacy.profile(), registered));
+        switch (legacy.status()) {
+            case ACTIVE -> { }
+            case INACTIVE -> events.add(new UserDeactivated(legacy.id(), now));
+            case DELETED -> events.add(new UserDeleted(legacy.id(), now));
+        }
+        return List.copyOf(events);
     }
 
     /**
@@ -162,6 +180,46 @@ public final class User {
      */
     public List<UserEvent> erase(Instant now) {
         return erased ? List.of() : List.of(new UserErased(id, now));
+    }
+
+    /**
+     * Decides what makes this user equal to its legacy row again, while the legacy system still writes (the
+     * migration's dual-write phase): an e-mail change, a password change, a profile update, an activation,
+     * deactivation or deletion, in that order; nothing when they agree already.
+     *
+     * <p>The password is compared by the caller, who knows whether the legacy hash changed since it was last
+     * taken ({@code legacyPasswordChanged}): the stored hash may differ from the legacy one only because a
+     * successful password check rehashed it to Argon2id, and that is no reason to go back.
+     *
+     * @throws UserRejectedException {@link UserRejection.UserIsDeleted} if this user is deleted and the row is
+     *                               not; {@link UserRejection.UsernameIsImmutable} if the row has another username
+     */
+    public List<UserEvent> reconcile(LegacyUser legacy, boolean legacyPasswordChanged, Instant now) {
+        if (!legacy.id().equals(id)) {
+            throw new IllegalArgumentException("legacy user " + legacy.id() + " is not user " + id);
+        }
+        if (status == UserStatus.DELETED) {
+            if (legacy.status() == UserStatus.DELETED) {
+                return List.of();
+            }
+            throw new UserRejectedException(new UserRejection.UserIsDeleted(id));
+        }
+        if (!legacy.username().equals(username)) {
+            throw new UserRejectedException(new UserRejection.UsernameIsImmutable(id, username, legacy.username()));
+        }
+        List<UserEvent> events = new ArrayList<>(changeEmail(legacy.email(), now));
+        if (legacyPasswordChanged && !legacy.passwordHash().equals(passwordHash)) {
+            events.addAll(changePassword(legacy.passwordHash(), now));
+        }
+        if (!legacy.profile().equals(profile)) {
+            events.add(new ProfileUpdated(id, legacy.profile(), now));
+        }
+        switch (legacy.status()) {
+            case ACTIVE -> events.addAll(activate(now));
+            case INACTIVE -> events.addAll(deactivate(now));
+            case DELETED -> events.addAll(delete(now));
+        }
+        return List.copyOf(events);
     }
 
     /** Whether the user's personal data has been erased. */

@@ -71,6 +71,15 @@ public sealed interface UserRejection {
         }
     }
 
+    /** A username is fixed at registration; a legacy row that renamed an imported user cannot be followed. */
+    record UsernameIsImmutable(UserId userId, Username current, Username requested) implements UserRejection {
+        @Override
+        public String message() {
+            return "user " + userId + " has username '" + current.value() + "'; a username cannot change (asked for '"
+                    + requested.value() + "')";
+        }
+    }
+
     /** The caller expected another version of the user than the current one. */
     record VersionMismatch(UserId userId, long expectedVersion, long actualVersion) implements UserRejection {
         @Override

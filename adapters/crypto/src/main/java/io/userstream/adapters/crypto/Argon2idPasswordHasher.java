@@ -3,7 +3,9 @@ package io.userstream.adapters.crypto;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.domain.user.PasswordHash;
 import io.userstream.domain.user.PlainPassword;
+import org.bouncycastle.crypto.DataLengthException;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
+import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 import org.bouncycastle.crypto.params.Argon2Parameters;
 
 import java.security.MessageDigest;
@@ -29,6 +31,8 @@ public final class Argon2idPasswordHasher implements PasswordHasher {
     private static final int HASH_BYTES = 32;
     private static final Pattern PHC = Pattern.compile(
             "\\$argon2id\\$v=19\\$m=(\\d+),t=(\\d+),p=(\\d+)\\$([A-Za-z0-9+/]+)\\$([A-Za-z0-9+/]+)");
+    /** bcrypt in modular crypt format, as OpenBSD, PHP, Spring, Django and most CRUD stacks write it. */
+    private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$\\d{2}\\$[./A-Za-z0-9]{53}");
     private static final Base64.Encoder B64 = Base64.getEncoder().withoutPadding();
     private static final Base64.Decoder B64_DECODER = Base64.getDecoder();
 
@@ -60,6 +64,9 @@ public final class Argon2idPasswordHasher implements PasswordHasher {
 
     @Override
     public boolean matches(PlainPassword password, PasswordHash stored) {
+        if (BCRYPT.matcher(stored.encoded()).matches()) {
+            return bcryptMatches(password, stored.encoded());
+        }
         Matcher phc = PHC.matcher(stored.encoded());
         if (!phc.matches()) {
             return false;
@@ -72,8 +79,30 @@ public final class Argon2idPasswordHasher implements PasswordHasher {
         return MessageDigest.isEqual(expected, actual);
     }
 
+    /** Argon2id hashes, and bcrypt ones carried over from a legacy system (see {@link #needsRehash}). */
+    @Override
+    public boolean canVerify(PasswordHash stored) {
+        return PHC.matcher(stored.encoded()).matches() || BCRYPT.matcher(stored.encoded()).matches();
+    }
+
     /**
-     * A hash not in this hasher's PHC format, or made with less memory, fewer iterations or another
+     * Verifies a bcrypt hash with Bouncy Castle's implementation of OpenBSD's bcrypt (it compares in constant
+     * time). bcrypt reads at most 72 bytes of the password: as every other implementation, so a legacy hash made
+     * from a longer password still matches it.
+     */
+    private static boolean bcryptMatches(PlainPassword password, String encoded) {
+        char[] secret = password.reveal().toCharArray();
+        try {
+            return OpenBSDBCrypt.checkPassword(encoded, secret);
+        } catch (IllegalArgumentException | DataLengthException malformed) {
+            return false;
+        } finally {
+            Arrays.fill(secret, '\0');
+        }
+    }
+
+    /**
+     * A hash not in this hasher's PHC format (a carried-over bcrypt hash, say), or made with less memory, fewer iterations or another
      * parallelism than configured now.
      */
     @Override

@@ -9,6 +9,7 @@ import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Guards the operator APIs: a call to a guarded service must carry {@code authorization: Bearer <token>}
@@ -22,21 +23,21 @@ public final class AdminAuthorization implements ServerInterceptor {
     private static final String BEARER = "Bearer ";
 
     private final Optional<byte[]> token;
-    private final String guardedService;
+    private final Set<String> guardedServices;
 
     /**
-     * @param token          the shared secret; empty disables the guarded service
-     * @param guardedService full name of the service to guard, e.g. {@code userstream.admin.v1.ProjectionAdmin}
+     * @param token           the shared secret; empty disables the guarded services
+     * @param guardedServices full names of the services to guard, e.g. {@code userstream.admin.v1.ProjectionAdmin}
      */
-    public AdminAuthorization(Optional<String> token, String guardedService) {
+    public AdminAuthorization(Optional<String> token, String... guardedServices) {
         this.token = token.filter(value -> !value.isBlank()).map(value -> value.getBytes(StandardCharsets.UTF_8));
-        this.guardedService = guardedService;
+        this.guardedServices = Set.of(guardedServices);
     }
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
                                                       ServerCallHandler<Q, R> next) {
-        if (!guardedService.equals(call.getMethodDescriptor().getServiceName())) {
+        if (!guardedServices.contains(call.getMethodDescriptor().getServiceName())) {
             return next.startCall(call, headers);
         }
         String refusal = refusal(headers.get(AUTHORIZATION));

@@ -66,6 +66,7 @@ final class GrpcErrors {
             case UserRejection.UserNotFound notFound -> status(Code.NOT_FOUND, notFound.message());
             case UserRejection.WrongPassword wrong -> status(Code.PERMISSION_DENIED, wrong.message());
             case UserRejection.UserIsDeleted deleted -> status(Code.FAILED_PRECONDITION, deleted.message());
+            case UserRejection.UsernameIsImmutable renamed -> status(Code.FAILED_PRECONDITION, renamed.message());
             case UserRejection.VersionMismatch mismatch -> status(Code.FAILED_PRECONDITION, mismatch.message());
             case UserRejection.ConcurrencyConflict conflict -> status(Code.ABORTED, conflict.message());
             case UserRejection.NoUserWithEmail notFound -> status(Code.NOT_FOUND, notFound.message());

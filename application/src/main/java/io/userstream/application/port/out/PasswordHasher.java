@@ -34,4 +34,12 @@ public interface PasswordHasher {
     default boolean needsRehash(PasswordHash hash) {
         return false;
     }
+
+    /**
+     * Whether {@link #matches} can check a password against {@code hash} at all (it knows the scheme). A hash
+     * carried over from another system in a scheme it does not know can never match. Cheap: no hashing.
+     */
+    default boolean canVerify(PasswordHash hash) {
+        return true;
+    }
 }

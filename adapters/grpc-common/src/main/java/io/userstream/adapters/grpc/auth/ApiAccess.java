@@ -10,6 +10,7 @@ public final class ApiAccess {
 
     private static final String USERS = "userstream.user.v1.UserService/";
     private static final String ADMIN = "userstream.admin.v1.ProjectionAdmin/*";
+    private static final String MIGRATION = "userstream.admin.v1.LegacyMigration/*";
     private static final String STATS = "userstream.userstats.v1.UserStatsService/";
 
     /** Health and reflection stay open: probes and tools must reach them without credentials. */
@@ -21,7 +22,7 @@ public final class ApiAccess {
     private ApiAccess() {
     }
 
-    /** user-service: UserService and ProjectionAdmin. */
+    /** user-service: UserService, ProjectionAdmin and LegacyMigration. */
     public static Map<String, AccessRule> userService() {
         Map<String, AccessRule> rules = new java.util.HashMap<>(INFRASTRUCTURE);
         // Creating an account acts on no existing one: a sign-up backend holds users:write.
@@ -42,6 +43,7 @@ public final class ApiAccess {
         rules.put(USERS + "VerifyPassword", AccessRule.scope(Scopes.VERIFY, Scopes.ADMIN));
         rules.put(USERS + "EraseUser", AccessRule.scope(Scopes.ADMIN));
         rules.put(ADMIN, AccessRule.scope(Scopes.ADMIN));
+        rules.put(MIGRATION, AccessRule.scope(Scopes.ADMIN));
         return Map.copyOf(rules);
     }
 
