@@ -218,10 +218,12 @@ class AccessControlEndToEndTest {
     }
 
     @Test
-    void look_ups_and_listing_need_read_all_and_the_admin_api_needs_admin() {
+    void look_ups_and_listing_need_read_all_and_the_admin_api_needs_admin() throws Exception {
         String service = tokens.token("user-stats-service", Scopes.READ_ALL);
-        assertThat(userStub(service).listUsers(ListUsersRequest.newBuilder().setPageSize(1000).build()).getUsersList())
-                .extracting(User::getId).contains(ownerId, otherId);
+        // The listing reads the read model, which follows the users' creation a moment later.
+        EndToEnd.await("both users listed", () -> userStub(service)
+                .listUsers(ListUsersRequest.newBuilder().setPageSize(1000).build()).getUsersList().stream()
+                .map(User::getId).toList().containsAll(java.util.List.of(ownerId, otherId)));
         assertThat(userStub(service).getUserHistory(GetUserHistoryRequest.newBuilder().setUserId(otherId).build())
                 .getEventsCount()).isPositive();
         // Reading everything is not changing anything.

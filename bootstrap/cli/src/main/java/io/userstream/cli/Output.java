@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -136,10 +135,6 @@ public final class Output {
             }
             // One line per row: a value's line breaks would break the columns.
             return row[i].replace('\n', ' ').replace('\r', ' ');
-        }
-
-        static List<String[]> rows(String[]... rows) {
-            return Arrays.asList(rows);
         }
     }
 }
