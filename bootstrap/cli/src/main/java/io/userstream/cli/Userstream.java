@@ -114,8 +114,8 @@ public final class Userstream implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
     }
 
-    /** The channels of this execution, opened on first use. */
-    Clients clients() {
+    /** The channels of this execution, opened on first use (by whichever of a command's threads comes first). */
+    synchronized Clients clients() {
         if (clients == null) {
             clients = new Clients(connection);
         }
@@ -126,7 +126,7 @@ public final class Userstream implements Runnable {
         return stdin;
     }
 
-    private void closeClients() {
+    private synchronized void closeClients() {
         if (clients != null) {
             clients.close();
             clients = null;
