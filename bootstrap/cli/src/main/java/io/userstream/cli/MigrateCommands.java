@@ -1,8 +1,9 @@
 package io.userstream.cli;
 
-import com.google.protobuf.ListValue;
-import com.google.protobuf.Struct;
-import com.google.protobuf.Value;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.userstream.proto.admin.v1.ImportLegacyUserRequest;
@@ -47,6 +48,9 @@ import java.util.concurrent.atomic.AtomicReference;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {MigrateCommands.ImportLegacy.class, MigrateCommands.Sync.class, MigrateCommands.Verify.class})
 final class MigrateCommands extends CommandGroup {
+
+    /** Summaries as JSON with integer counts (the answers' own messages go through Output.json). */
+    static final Gson JSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
     /** Where the legacy table is and how its columns are named. */
     static final class LegacySource {
@@ -109,23 +113,26 @@ final class MigrateCommands extends CommandGroup {
             return created.get() + updated.get() > 0 || !failures.isEmpty();
         }
 
-        Struct json() {
-            Struct.Builder json = Struct.newBuilder()
-                    .putFields("rows", number(rows.get()))
-                    .putFields("created", number(created.get()))
-                    .putFields("updated", number(updated.get()))
-                    .putFields("unchanged", number(unchanged.get()))
-                    .putFields("failed", number(failed()))
-                    .putFields("events_appended", number(events.get()))
-                    .putFields("passwords_not_verifiable", number(unverifiable.get()));
-            ListValue.Builder list = ListValue.newBuilder();
+        JsonObject json() {
+            JsonObject json = new JsonObject();
+            json.addProperty("rows", rows.get());
+            json.addProperty("created", created.get());
+            json.addProperty("updated", updated.get());
+            json.addProperty("unchanged", unchanged.get());
+            json.addProperty("failed", failed());
+            json.addProperty("events_appended", events.get());
+            json.addProperty("passwords_not_verifiable", unverifiable.get());
+            JsonArray list = new JsonArray();
             synchronized (failures) {
                 for (String[] failure : failures) {
-                    list.addValues(Value.newBuilder().setStructValue(Struct.newBuilder()
-                            .putFields("legacy_id", text(failure[0])).putFields("error", text(failure[1]))));
+                    JsonObject item = new JsonObject();
+                    item.addProperty("legacy_id", failure[0]);
+                    item.addProperty("error", failure[1]);
+                    list.add(item);
                 }
             }
-            return json.putFields("failures", Value.newBuilder().setListValue(list).build()).build();
+            json.add("failures", list);
+            return json;
         }
     }
 
@@ -209,7 +216,9 @@ final class MigrateCommands extends CommandGroup {
             }
             Output output = output();
             if (output.json()) {
-                output.json(tally.json().toBuilder().putFields("seconds", number(took.toMillis() / 1000.0)).build());
+                JsonObject json = tally.json();
+                json.addProperty("seconds", took.toMillis() / 1000.0);
+                output.line(JSON.toJson(json));
             } else {
                 output.line(String.format(Locale.ROOT, "%s: %s rows in %s: %s created, %s updated, %s unchanged, %s failed"
                                 + " (%s events appended)", what, Output.count(tally.rows.get()), Output.duration(took),
@@ -420,23 +429,31 @@ final class MigrateCommands extends CommandGroup {
             Output output = output();
             List<String[]> shown;
             synchronized (differences) {
-                differences.sort(java.util.Comparator.comparing((String[] d) -> d[0]).thenComparing(d -> d[1]));
+                // The legacy rows' differences first, in id order (numeric ids as numbers), then users only userstream has.
+                differences.sort(java.util.Comparator.comparing((String[] d) -> d[0].isEmpty())
+                        .thenComparing((String[] d) -> d[0].length()).thenComparing(d -> d[0]).thenComparing(d -> d[1]));
                 shown = new ArrayList<>(differences.subList(0, Math.min(show, differences.size())));
             }
             if (output.json()) {
-                ListValue.Builder list = ListValue.newBuilder();
+                JsonArray list = new JsonArray();
                 for (String[] d : shown) {
-                    list.addValues(Value.newBuilder().setStructValue(Struct.newBuilder()
-                            .putFields("legacy_id", text(d[0])).putFields("user_id", text(d[1]))
-                            .putFields("field", text(d[2])).putFields("legacy", text(d[3]))
-                            .putFields("userstream", text(d[4]))));
+                    JsonObject item = new JsonObject();
+                    item.addProperty("legacy_id", d[0]);
+                    item.addProperty("user_id", d[1]);
+                    item.addProperty("field", d[2]);
+                    item.addProperty("legacy", d[3]);
+                    item.addProperty("userstream", d[4]);
+                    list.add(item);
                 }
-                output.json(Struct.newBuilder()
-                        .putFields("rows", number(rows.get())).putFields("matching", number(matching.get()))
-                        .putFields("differing", number(differing.size())).putFields("missing", number(missing.get()))
-                        .putFields("only_in_userstream", number(extra.size()))
-                        .putFields("differences", Value.newBuilder().setListValue(list).build())
-                        .putFields("seconds", number(took.toMillis() / 1000.0)).build());
+                JsonObject json = new JsonObject();
+                json.addProperty("rows", rows.get());
+                json.addProperty("matching", matching.get());
+                json.addProperty("differing", differing.size());
+                json.addProperty("missing", missing.get());
+                json.addProperty("only_in_userstream", extra.size());
+                json.add("differences", list);
+                json.addProperty("seconds", took.toMillis() / 1000.0);
+                output.line(JSON.toJson(json));
             } else {
                 output.line(String.format(Locale.ROOT, "verify: %s legacy rows in %s: %s match, %s differ, %s missing from"
                                 + " userstream; %s users only in userstream", Output.count(rows.get()), Output.duration(took),
@@ -539,13 +556,5 @@ final class MigrateCommands extends CommandGroup {
                     Output.count(total), total == 0 ? 100.0 : 100.0 * done / total, done / seconds));
             err.flush();
         }
-    }
-
-    static Value number(double value) {
-        return Value.newBuilder().setNumberValue(value).build();
-    }
-
-    static Value text(String value) {
-        return Value.newBuilder().setStringValue(value == null ? "" : value).build();
     }
 }
