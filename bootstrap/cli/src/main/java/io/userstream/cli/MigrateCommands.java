@@ -206,6 +206,10 @@ final class MigrateCommands extends CommandGroup {
             };
         }
 
+        private static String rows(long count) {
+            return Output.count(count) + (count == 1 ? " row" : " rows");
+        }
+
         /** Rethrows a fatal failure (its exit code), else says how the pass went; 0 when no row failed. */
         int report(String what, Tally tally, Duration took) {
             StatusRuntimeException fatal = tally.fatal.get();
@@ -220,10 +224,11 @@ final class MigrateCommands extends CommandGroup {
                 json.addProperty("seconds", took.toMillis() / 1000.0);
                 output.line(JSON.toJson(json));
             } else {
-                output.line(String.format(Locale.ROOT, "%s: %s rows in %s: %s created, %s updated, %s unchanged, %s failed"
-                                + " (%s events appended)", what, Output.count(tally.rows.get()), Output.duration(took),
+                output.line(String.format(Locale.ROOT, "%s: %s in %s: %s created, %s updated, %s unchanged, %s failed"
+                                + " (%s appended)", what, rows(tally.rows.get()), Output.duration(took),
                         Output.count(tally.created.get()), Output.count(tally.updated.get()),
-                        Output.count(tally.unchanged.get()), Output.count(tally.failed()), Output.count(tally.events.get())));
+                        Output.count(tally.unchanged.get()), Output.count(tally.failed()),
+                        Output.count(tally.events.get()) + (tally.events.get() == 1 ? " event" : " events")));
                 if (tally.unverifiable.get() > 0) {
                     output.line(Output.count(tally.unverifiable.get()) + " users have a password hash in a scheme user-service"
                             + " cannot verify (neither bcrypt nor Argon2id): they must reset their password");
