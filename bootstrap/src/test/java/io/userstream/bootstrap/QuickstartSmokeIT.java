@@ -44,7 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * root (after {@code package}, hence a failsafe IT; the script's own build is skipped since the
  * reactor just built the jars), on free ports and a fresh data directory. It creates a user over
  * gRPC, reads it back, sees its stats arrive through the embedded broker (consumed, not repaired on
- * read), then stops the script with SIGTERM and checks that nothing is left running.
+ * read), drives the {@code userstream} command line through create, change, stats, history and a rebuild,
+ * then stops the script with SIGTERM and checks that nothing is left running.
  */
 class QuickstartSmokeIT {
 
@@ -53,6 +54,9 @@ class QuickstartSmokeIT {
     private static final Duration START = Duration.ofMinutes(3);
     private static final Pattern POSTGRES_PORT = Pattern.compile("jdbc:postgresql://localhost:(\\d+)/");
     private static final Pattern AMQP_PORT = Pattern.compile("amqp://[^@]+@127\\.0\\.0\\.1:(\\d+)/");
+    private static final String ADMIN_TOKEN = "quickstart-" + UUID.randomUUID();
+    /** The command line as built by the reactor (bootstrap/cli comes before this module). */
+    private static final Path CLI_JAR = REPO.resolve("bootstrap/cli/target/userstream-cli.jar");
 
     private final List<String> output = Collections.synchronizedList(new ArrayList<>());
     private Process run;
@@ -78,7 +82,8 @@ class QuickstartSmokeIT {
                 "USERSTREAM_GRPC_PORT", Integer.toString(userGrpc),
                 "USERSTREAM_HTTP_PORT", Integer.toString(userHttp),
                 "USERSTATS_GRPC_PORT", Integer.toString(statsGrpc),
-                "USERSTATS_HTTP_PORT", Integer.toString(statsHttp)));
+                "USERSTATS_HTTP_PORT", Integer.toString(statsHttp),
+                "USERSTREAM_ADMIN_TOKEN", ADMIN_TOKEN));
         run = builder.start();
         reader = Thread.ofPlatform().daemon().name("quickstart-output").start(this::collectOutput);
 
@@ -107,6 +112,8 @@ class QuickstartSmokeIT {
         assertThat(userStats.getLastEventVersion()).isGreaterThanOrEqualTo(1);
         assertThat(userStats.hasRepairedAt()).as("stats came from the consumer, not from repair").isFalse();
 
+        drivesTheCommandLine(userGrpc, statsGrpc, statsHttp);
+
         users.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         stats.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         // The JVM (run.sh execs it) and PostgreSQL's processes: pg_ctl detaches the postmaster from the
@@ -126,6 +133,81 @@ class QuickstartSmokeIT {
         for (int port : List.of(postgresPort, amqpPort, userGrpc, userHttp, statsGrpc, statsHttp)) {
             assertThat(listening(port)).as("nothing listens on port " + port + " any more").isFalse();
         }
+    }
+
+    /** What a run of the {@code userstream} jar printed, and its exit code. */
+    private record Cli(int exitCode, String out, String err) {
+        Cli succeeded() {
+            assertThat(exitCode).as("exit code; stdout: %s; stderr: %s", out, err).isZero();
+            return this;
+        }
+    }
+
+    /**
+     * The operator's side of the quickstart: the real {@code userstream} jar, as a process, through create →
+     * change → stats → history → rebuild against the embedded services, by outputs and exit codes.
+     */
+    private void drivesTheCommandLine(int userGrpc, int statsGrpc, int statsHttp) throws Exception {
+        String name = "cli" + UUID.randomUUID().toString().substring(0, 8);
+        double consumedBefore = consumedEvents(statsHttp);
+        Cli created = cli(userGrpc, statsGrpc, "correct horse battery\n", "user", "create", "--email",
+                name + "@example.com", "--username", name, "--password-stdin", "-o", "json").succeeded();
+        String id = jsonField(created.out(), "id");
+        assertThat(jsonField(created.out(), "version")).isEqualTo("1");
+
+        assertThat(cli(userGrpc, statsGrpc, "", "user", "change-email", id, name + "@example.org",
+                "--expected-version", "1").succeeded().out()).containsPattern("version\\s+2");
+        assertThat(cli(userGrpc, statsGrpc, "", "user", "update-profile", id, "--first-name", "Ada")
+                .succeeded().out()).containsPattern("first name\\s+Ada");
+        Cli stale = cli(userGrpc, statsGrpc, "", "user", "change-email", id, name + "@example.net",
+                "--expected-version", "1");
+        assertThat(stale.exitCode()).as("a stale expected version is a rejection").isEqualTo(4);
+        assertThat(stale.err()).contains("FAILED_PRECONDITION");
+
+        // Three more events consumed by user-stats-service through the embedded broker.
+        await("the CLI user's events consumed", Duration.ofSeconds(60), () -> consumedEvents(statsHttp) >= consumedBefore + 3);
+        Cli userStats = cli(userGrpc, statsGrpc, "", "stats", "get", id, "-o", "json").succeeded();
+        assertThat(userStats.out()).contains("\"emailChanges\": \"1\"", "\"profileUpdates\": \"1\"")
+                .doesNotContain("repairedAt");
+
+        Cli history = cli(userGrpc, statsGrpc, "", "user", "history", id).succeeded();
+        assertThat(history.out()).contains("UserCreated", "EmailChanged", "ProfileUpdated");
+        assertThat(history.out().lines()).as("a header and three events").hasSize(4);
+
+        Cli rebuilt = cli(userGrpc, statsGrpc, "", "--token", ADMIN_TOKEN, "projections", "rebuild", "user_read_model",
+                "--timeout", "120s").succeeded();
+        assertThat(rebuilt.out()).startsWith("rebuilt user_read_model");
+        assertThat(cli(userGrpc, statsGrpc, "", "user", "get", id).succeeded().out())
+                .as("the rebuilt read model serves the user").containsPattern("email\\s+" + name + "@example.org");
+
+        Cli unknown = cli(userGrpc, statsGrpc, "", "user", "get", UUID.randomUUID().toString());
+        assertThat(unknown.exitCode()).as("NOT_FOUND").isEqualTo(3);
+        assertThat(unknown.err()).startsWith("userstream: NOT_FOUND");
+    }
+
+    private static Cli cli(int userGrpc, int statsGrpc, String stdin, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--sun-misc-unsafe-memory-access=allow", "-jar", CLI_JAR.toString(),
+                "--user-service", "127.0.0.1:" + userGrpc, "--stats-service", "127.0.0.1:" + statsGrpc,
+                "--deadline", "30s"));
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile("userstream-cli", ".out");
+        Path err = Files.createTempFile("userstream-cli", ".err");
+        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        try (var input = process.getOutputStream()) {
+            input.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("userstream %s ends", String.join(" ", args)).isTrue();
+        Cli run = new Cli(process.exitValue(), Files.readString(out), Files.readString(err));
+        Files.delete(out);
+        Files.delete(err);
+        return run;
+    }
+
+    private static String jsonField(String json, String name) {
+        Matcher matcher = Pattern.compile("\"" + name + "\": \"?([^\",\\n]*)\"?").matcher(json);
+        assertThat(matcher.find()).as("%s in %s", name, json).isTrue();
+        return matcher.group(1);
     }
 
     @AfterEach
