@@ -2,15 +2,10 @@ package io.userstream.application.service;
 
 import io.userstream.application.port.in.CommandContext;
 import io.userstream.application.port.in.ImportLegacyUserUseCase;
-import io.userstream.application.port.out.AppendOutcome;
-import io.userstream.application.port.out.AppendRequest;
-import io.userstream.application.port.out.EventMetadata;
 import io.userstream.application.port.out.IdGenerator;
 import io.userstream.application.port.out.LegacyImportLedger;
-import io.userstream.application.port.out.NewUserEvent;
 import io.userstream.application.port.out.PasswordHasher;
 import io.userstream.application.port.out.RecordedUserEvent;
-import io.userstream.application.port.out.ReservationChanges;
 import io.userstream.application.port.out.TimeSource;
 import io.userstream.application.port.out.UserEventStore;
 import io.userstream.domain.user.Email;
@@ -162,17 +157,7 @@ public final class LegacyImportService implements ImportLegacyUserUseCase {
         }
     }
 
-    /** @return false on a version conflict; throws on a taken e-mail or username */
     private boolean append(UserId id, long expectedVersion, User before, List<UserEvent> events, CommandContext context) {
-        List<NewUserEvent> newEvents = events.stream().map(event -> new NewUserEvent(ids.newId(), event)).toList();
-        AppendRequest request = new AppendRequest(id, expectedVersion, newEvents,
-                ReservationChanges.impliedBy(before, events),
-                new EventMetadata(context.correlationId(), context.causationId(), context.actor()));
-        return switch (eventStore.append(request)) {
-            case AppendOutcome.Appended appended -> true;
-            case AppendOutcome.VersionConflict conflict -> false;
-            case AppendOutcome.ReservationTaken taken ->
-                    throw new UserRejectedException(UserCommandService.rejectionFor(taken.reservation(), events));
-        };
+        return UserCommandService.append(eventStore, ids, id, expectedVersion, before, events, context);
     }
 }

@@ -276,6 +276,18 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
 
     /** @return false on a version conflict; throws on a taken reservation */
     private boolean append(UserId id, long expectedVersion, User before, List<UserEvent> events, CommandContext context) {
+        return append(eventStore, ids, id, expectedVersion, before, events, context);
+    }
+
+    /**
+     * Appends the events a decision on {@code before} (null for a new user) produced, with the reservations they
+     * imply and the command's metadata, guarded by {@code expectedVersion}. Shared with {@link LegacyImportService}.
+     *
+     * @return false on a version conflict
+     * @throws UserRejectedException if another user holds an e-mail address or username the events claim
+     */
+    static boolean append(UserEventStore eventStore, IdGenerator ids, UserId id, long expectedVersion, User before,
+                          List<UserEvent> events, CommandContext context) {
         List<NewUserEvent> newEvents = events.stream().map(event -> new NewUserEvent(ids.newId(), event)).toList();
         AppendRequest request = new AppendRequest(id, expectedVersion, newEvents,
                 ReservationChanges.impliedBy(before, events),
@@ -287,7 +299,7 @@ public final class UserCommandService implements CreateUserUseCase, ChangeEmailU
         };
     }
 
-    static UserRejection rejectionFor(Reservation reservation, List<UserEvent> events) {
+    private static UserRejection rejectionFor(Reservation reservation, List<UserEvent> events) {
         for (UserEvent event : events) {
             switch (event) {
                 case UserEvent.UserCreated created when reservation.kind() == Reservation.Kind.EMAIL ->
