@@ -16,7 +16,7 @@ import java.util.Objects;
  * A service's pooled connection to its own database, migrated to the current schema on open, with a
  * Helidon {@link DbClient} over the pool for the adapters' SQL ({@link Db}) and a health check. This is
  * all user-stats-service needs of PostgreSQL; user-service's {@code PostgresDatabase} (adapters/postgres)
- * opens its pool the same way and adds the event store's machinery. Close it to release the pool.
+ * opens one and adds the event store's machinery. Close it to release the pool.
  */
 public final class PostgresPool implements AutoCloseable {
 
@@ -88,6 +88,14 @@ public final class PostgresPool implements AutoCloseable {
     /** The DbClient over this pool, for the adapters' ordinary SQL; valid until {@link #close()}. */
     public DbClient dbClient() {
         return dbClient;
+    }
+
+    /**
+     * The pool itself, for the plain JDBC the DbClient cannot do (user-service's subscriptions hold a session
+     * of their own); ordinary SQL goes through {@link #dbClient()}.
+     */
+    public DataSource dataSource() {
+        return dataSource;
     }
 
     /** Whether a connection can be had and answers within two seconds; for health checks. */

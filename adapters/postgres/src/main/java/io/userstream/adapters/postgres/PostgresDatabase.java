@@ -1,15 +1,8 @@
 package io.userstream.adapters.postgres;
 
-import com.zaxxer.hikari.HikariConfig;
-import com.zaxxer.hikari.HikariDataSource;
 import io.helidon.dbclient.DbClient;
-import io.helidon.dbclient.DbClientException;
-import io.helidon.dbclient.jdbc.JdbcClientBuilder;
-import org.flywaydb.core.Flyway;
 
 import javax.sql.DataSource;
-import java.sql.SQLException;
-import java.util.Objects;
 
 /**
  * The pooled connection to a service's database, migrated to the current schema on open: user-service's
@@ -21,8 +14,7 @@ import java.util.Objects;
  */
 public final class PostgresDatabase implements AutoCloseable {
 
-    private final HikariDataSource dataSource;
-    private final DbClient dbClient;
+    private final PostgresPool pool;
     private final SessionConnections sessions;
     /** Started by the first event store over this database; user-stats-service's never needs one. */
     private AppendNotifier appendNotifier;
@@ -30,29 +22,9 @@ public final class PostgresDatabase implements AutoCloseable {
     /** How users' data keys are stored; set once at start ({@link #useMasterKey}). */
     private volatile KeyWrap keyWrap = KeyWrap.NONE;
 
-    private PostgresDatabase(HikariDataSource dataSource) {
-        this.dataSource = dataSource;
-        this.dbClient = dbClientOver(dataSource);
-        this.sessions = new SessionConnections(dataSource);
-    }
-
-    /**
-     * A DbClient that borrows its connections from {@code dataSource} and returns them on close. Closing
-     * the DbClient leaves the pool open: whoever made the pool closes it.
-     */
-    static DbClient dbClientOver(DataSource dataSource) {
-        Objects.requireNonNull(dataSource, "dataSource");
-        // A lambda, not a method reference: JdbcConnectionPool.connection() declares no SQLException. The
-        // SQLException stays on the cause chain, where DatabaseException.of finds it (pool timeout, 08xxx).
-        return JdbcClientBuilder.create()
-                .connectionPool(() -> {
-                    try {
-                        return dataSource.getConnection();
-                    } catch (SQLException e) {
-                        throw new DbClientException("cannot get a connection from the pool", e);
-                    }
-                })
-                .build();
+    private PostgresDatabase(PostgresPool pool) {
+        this.pool = pool;
+        this.sessions = new SessionConnections(pool.dataSource());
     }
 
     /**
@@ -72,33 +44,7 @@ public final class PostgresDatabase implements AutoCloseable {
      *                       e.g. {@code userstream-stats}
      */
     public static PostgresDatabase open(PostgresSettings settings, String flywayLocation, String poolName) {
-        Objects.requireNonNull(flywayLocation, "flywayLocation");
-        Objects.requireNonNull(poolName, "poolName");
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(settings.jdbcUrl());
-        config.setUsername(settings.user());
-        config.setPassword(settings.password());
-        config.setSchema(settings.schema());
-        config.setMaximumPoolSize(settings.maxPoolSize());
-        config.setConnectionTimeout(settings.connectTimeout().toMillis());
-        config.setPoolName(poolName);
-        // Names every connection in pg_stat_activity, so that an operator sees which service holds what.
-        if (!settings.jdbcUrl().contains("ApplicationName=")) {
-            config.addDataSourceProperty("ApplicationName", poolName);
-        }
-        HikariDataSource dataSource = new HikariDataSource(config);
-        try {
-            Flyway.configure()
-                    .dataSource(dataSource)
-                    .schemas(settings.schema())
-                    .locations(flywayLocation)
-                    .load()
-                    .migrate();
-        } catch (RuntimeException e) {
-            dataSource.close();
-            throw e;
-        }
-        return new PostgresDatabase(dataSource);
+        return new PostgresDatabase(PostgresPool.open(settings, flywayLocation, poolName));
     }
 
     /** The DbClient over this pool, for the adapters' ordinary SQL; valid until {@link #close()}. */
@@ -120,7 +66,7 @@ public final class PostgresDatabase implements AutoCloseable {
     }
 
     public DbClient dbClient() {
-        return dbClient;
+        return pool.dbClient();
     }
 
     /** Plain connections of the same pool, for the work the DbClient cannot do; see {@link SessionConnections}. */
@@ -133,7 +79,7 @@ public final class PostgresDatabase implements AutoCloseable {
      * JDBC on the same pool). Production code takes plain connections through {@link #sessionConnections()}.
      */
     DataSource dataSource() {
-        return dataSource;
+        return pool.dataSource();
     }
 
     /** What the event store tells of its appends, so that subscriptions wake; one per database, started lazily. */
@@ -157,9 +103,8 @@ public final class PostgresDatabase implements AutoCloseable {
                     appendNotifier.close();
                 }
             }
-            dbClient.close();
         } finally {
-            dataSource.close();
+            pool.close();
         }
     }
 }
