@@ -17,6 +17,7 @@ import io.userstream.proto.user.v1.ListUsersResponse;
 import io.userstream.proto.user.v1.UpdateProfileRequest;
 import io.userstream.proto.user.v1.User;
 import io.userstream.proto.user.v1.UserEventRecord;
+import io.userstream.proto.user.v1.UserServiceGrpc;
 import io.userstream.proto.user.v1.UserStatus;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -323,51 +324,45 @@ final class UserCommands extends CommandGroup {
         }
     }
 
-    @Command(name = "activate", description = "Activate the user (an active user stays as it is).")
-    static final class Activate extends ClientCommand {
+    /** activate, deactivate and delete: a user id and an optional expected version in, the user out. */
+    abstract static class LifecycleCommand extends ClientCommand {
         @Parameters(paramLabel = "USER_ID") String id;
         @picocli.CommandLine.Mixin ExpectedVersion expected;
 
+        /** Sends this command's request; {@code expectedVersion} is null when not given. */
+        abstract User send(UserServiceGrpc.UserServiceBlockingStub users, String id, Long expectedVersion);
+
         @Override
         public Integer call() {
-            ActivateUserRequest.Builder request = ActivateUserRequest.newBuilder().setUserId(id);
-            if (expected.value != null) {
-                request.setExpectedVersion(expected.value);
-            }
-            print(output(), clients().users().activateUser(request.build()));
+            print(output(), send(clients().users(), id, expected.value));
             return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "activate", description = "Activate the user (an active user stays as it is).")
+    static final class Activate extends LifecycleCommand {
+        @Override
+        User send(UserServiceGrpc.UserServiceBlockingStub users, String id, Long expectedVersion) {
+            ActivateUserRequest.Builder request = ActivateUserRequest.newBuilder().setUserId(id);
+            return users.activateUser((expectedVersion == null ? request : request.setExpectedVersion(expectedVersion)).build());
         }
     }
 
     @Command(name = "deactivate", description = "Deactivate the user (an inactive user stays as it is).")
-    static final class Deactivate extends ClientCommand {
-        @Parameters(paramLabel = "USER_ID") String id;
-        @picocli.CommandLine.Mixin ExpectedVersion expected;
-
+    static final class Deactivate extends LifecycleCommand {
         @Override
-        public Integer call() {
+        User send(UserServiceGrpc.UserServiceBlockingStub users, String id, Long expectedVersion) {
             DeactivateUserRequest.Builder request = DeactivateUserRequest.newBuilder().setUserId(id);
-            if (expected.value != null) {
-                request.setExpectedVersion(expected.value);
-            }
-            print(output(), clients().users().deactivateUser(request.build()));
-            return ExitCode.OK;
+            return users.deactivateUser((expectedVersion == null ? request : request.setExpectedVersion(expectedVersion)).build());
         }
     }
 
     @Command(name = "delete", description = "Soft-delete the user, freeing its e-mail address and username.")
-    static final class Delete extends ClientCommand {
-        @Parameters(paramLabel = "USER_ID") String id;
-        @picocli.CommandLine.Mixin ExpectedVersion expected;
-
+    static final class Delete extends LifecycleCommand {
         @Override
-        public Integer call() {
+        User send(UserServiceGrpc.UserServiceBlockingStub users, String id, Long expectedVersion) {
             DeleteUserRequest.Builder request = DeleteUserRequest.newBuilder().setUserId(id);
-            if (expected.value != null) {
-                request.setExpectedVersion(expected.value);
-            }
-            print(output(), clients().users().deleteUser(request.build()));
-            return ExitCode.OK;
+            return users.deleteUser((expectedVersion == null ? request : request.setExpectedVersion(expectedVersion)).build());
         }
     }
 }
