@@ -20,10 +20,12 @@ import java.util.Optional;
  * @param rebuild                progress of a running rebuild
  * @param lastError              the last error it met, if any
  * @param updatedAt              when its checkpoint or state last changed
+ * @param rebuildRequested       a rebuild was asked for and is not swapped in yet (waiting to start, or running)
  */
 public record ProjectionStatus(String name, ProjectionState state, String checkpoint, long lagEvents,
                                double lagSeconds, long parkedEvents, double horizonBlockedSeconds,
-                               Optional<RebuildProgress> rebuild, Optional<String> lastError, Instant updatedAt) {
+                               Optional<RebuildProgress> rebuild, Optional<String> lastError, Instant updatedAt,
+                               boolean rebuildRequested) {
 
     public ProjectionStatus {
         Objects.requireNonNull(name, "name");

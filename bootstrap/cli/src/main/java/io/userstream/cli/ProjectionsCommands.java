@@ -145,7 +145,7 @@ final class ProjectionsCommands extends CommandGroup {
                 converter = ConnectionOptions.DurationConverter.class)
         Duration pollInterval;
 
-        /** How long a requested rebuild may take to show up before a finished one is inferred from updated_at. */
+        /** How long the first looks come quickly ({@link #START_POLL}), so that even a short rebuild shows progress. */
         static final Duration START_GRACE = Duration.ofSeconds(2);
         /** Polls this often until the rebuild shows up, so that even a short one is seen. */
         static final Duration START_POLL = Duration.ofMillis(50);
@@ -185,17 +185,16 @@ final class ProjectionsCommands extends CommandGroup {
                     }
                     throw new CliException(ExitCode.FAILED, "the rebuild of " + name + " failed: " + current.getLastError());
                 }
-                if (last != null) {
-                    break; // seen running, now gone: swapped in
+                if (current.getRebuildRequested()) {
+                    // Asked for, not started yet (or started and gone between two looks, with the next one queued).
+                    if (current.getState() == ProjectionState.STOPPED && !stoppedNoted) {
+                        stoppedNoted = true;
+                        err().println("note: no instance runs " + name + " now; the rebuild starts when one does");
+                        err().flush();
+                    }
+                    continue;
                 }
-                if (elapsed.compareTo(START_GRACE) >= 0 && after(current, requested)) {
-                    break; // started and swapped between two polls
-                }
-                if (current.getState() == ProjectionState.STOPPED && !stoppedNoted) {
-                    stoppedNoted = true;
-                    err().println("note: no instance runs " + name + " now; the rebuild starts when one does");
-                    err().flush();
-                }
+                break; // neither running nor asked for any more: swapped in
             }
             view.finish();
             Duration took = last != null && last.hasStartedAt()
@@ -220,12 +219,6 @@ final class ProjectionsCommands extends CommandGroup {
         private Projection find(ListProjectionsResponse projections) {
             return projections.getProjectionsList().stream().filter(p -> p.getName().equals(name)).findFirst()
                     .orElseThrow(() -> new CliException(ExitCode.NOT_FOUND, "projection " + name + " is no longer listed"));
-        }
-
-        private static boolean after(Projection current, Projection requested) {
-            return current.getUpdatedAt().getSeconds() > requested.getUpdatedAt().getSeconds()
-                    || (current.getUpdatedAt().getSeconds() == requested.getUpdatedAt().getSeconds()
-                    && current.getUpdatedAt().getNanos() > requested.getUpdatedAt().getNanos());
         }
 
         private static void print(Output output, Projection projection) {

@@ -208,14 +208,14 @@ class CommandLineTest {
         }
     }
 
-    /** A rebuild that applies 50 events a poll, builds its indexes, then is swapped in. */
+    /** A rebuild that waits one poll to start, applies 50 events a poll, builds its indexes, then is swapped in. */
     static final class FakeAdmin extends ProjectionAdminGrpc.ProjectionAdminImplBase {
         private static final Projection RUNNING = Projection.newBuilder().setName("user_read_model")
                 .setState(ProjectionState.RUNNING).setCheckpoint("7/200").build();
 
         @Override
         public void rebuildProjection(RebuildProjectionRequest request, StreamObserver<Projection> response) {
-            response.onNext(RUNNING);
+            response.onNext(RUNNING.toBuilder().setRebuildRequested(true).build());
             response.onCompleted();
         }
 
@@ -223,14 +223,19 @@ class CommandLineTest {
         public void listProjections(ListProjectionsRequest request, StreamObserver<ListProjectionsResponse> response) {
             int poll = POLLS.incrementAndGet();
             Projection projection = RUNNING;
-            if (poll <= 4) {
-                projection = RUNNING.toBuilder().setState(ProjectionState.REBUILDING).setRebuild(RebuildProgress.newBuilder()
-                        .setPhase(RebuildPhase.APPLYING_EVENTS).setDone(poll * 50L).setTotal(200).setEventsPerSecond(50)
-                        .setEta(com.google.protobuf.Duration.newBuilder().setSeconds(4 - poll))
+            if (poll == 1) {
+                projection = RUNNING.toBuilder().setRebuildRequested(true).build();    // asked for, not started yet
+            } else if (poll <= 5) {
+                int applied = poll - 1;
+                projection = RUNNING.toBuilder().setState(ProjectionState.REBUILDING).setRebuildRequested(true)
+                        .setRebuild(RebuildProgress.newBuilder()
+                        .setPhase(RebuildPhase.APPLYING_EVENTS).setDone(applied * 50L).setTotal(200).setEventsPerSecond(50)
+                        .setEta(com.google.protobuf.Duration.newBuilder().setSeconds(4 - applied))
                         .setStartedAt(com.google.protobuf.Timestamp.newBuilder()
                                 .setSeconds(java.time.Instant.now().getEpochSecond() - 4))).build();
-            } else if (poll == 5) {
-                projection = RUNNING.toBuilder().setState(ProjectionState.REBUILDING).setRebuild(RebuildProgress.newBuilder()
+            } else if (poll == 6) {
+                projection = RUNNING.toBuilder().setState(ProjectionState.REBUILDING).setRebuildRequested(true)
+                        .setRebuild(RebuildProgress.newBuilder()
                         .setPhase(RebuildPhase.BUILDING_INDEXES).setDone(200).setTotal(200).setEventsPerSecond(50)
                         .setIndexesBuilt(1).setIndexesToBuild(2)).build();
             }

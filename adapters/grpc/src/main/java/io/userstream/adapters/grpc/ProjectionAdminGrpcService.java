@@ -122,7 +122,8 @@ public final class ProjectionAdminGrpcService extends ProjectionAdminGrpc.Projec
                 .setParkedEvents(status.parkedEvents())
                 .setHorizonBlockedSeconds(status.horizonBlockedSeconds())
                 .setLastError(status.lastError().orElse(""))
-                .setUpdatedAt(UserMessages.timestamp(status.updatedAt()));
+                .setUpdatedAt(UserMessages.timestamp(status.updatedAt()))
+                .setRebuildRequested(status.rebuildRequested());
         status.rebuild().ifPresent(rebuild -> {
             RebuildProgress.Builder progress = RebuildProgress.newBuilder()
                     .setDone(rebuild.done())

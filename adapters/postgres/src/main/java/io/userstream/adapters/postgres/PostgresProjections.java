@@ -290,6 +290,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
                 SELECT coalesce(s.checkpoint_transaction_id, '0')::text AS checkpoint_transaction_id,
                        coalesce(s.checkpoint_position, 0) AS checkpoint_position,
                        s.state, s.last_error, coalesce(s.updated_at, clock_timestamp()) AS updated_at,
+                       s.rebuild_requested_at IS NOT NULL AS rebuild_requested,
                        s.rebuild_started_at, s.rebuild_done, s.rebuild_total, s.rebuild_error, s.rebuild_phase,
                        coalesce(extract(epoch FROM clock_timestamp() - s.rebuild_phase_started_at), 0)::float8
                            AS rebuild_phase_seconds,
@@ -335,7 +336,7 @@ public final class PostgresProjections implements Projections, AutoCloseable {
             state = lag[0] > settings.batchSize() ? ProjectionState.CATCHING_UP : ProjectionState.RUNNING;
         }
         return new ProjectionStatus(name, state, checkpoint.toString(), lag[0], lag[1] / 1000.0, parked,
-                horizonBlockedSeconds, rebuild, lastError, updatedAt);
+                horizonBlockedSeconds, rebuild, lastError, updatedAt, Db.bool(row, "rebuild_requested"));
     }
 
     /**

@@ -511,10 +511,12 @@ class SubscriptionRunnerTest {
 
         ProjectionStatus whileRunning = projections.requestRebuild("recording");
         assertThat(whileRunning.state()).isEqualTo(ProjectionStatus.ProjectionState.REBUILDING);
+        assertThat(whileRunning.rebuildRequested()).as("what `userstream projections rebuild` waits on").isTrue();
         hold.set(false);
 
         Eventually.await("a second rebuild ran", deadlineFor(4), () -> rebuildsSeen.size() == 2);
         Eventually.await("and completed", deadlineFor(2), this::rebuildFinished);
+        assertThat(projections.statuses().getFirst().rebuildRequested()).as("nothing asked for any more").isFalse();
         assertThat(projections.parkedEvents(Optional.empty())).isEmpty();
         assertEveryEventAppliedOnce();
     }
